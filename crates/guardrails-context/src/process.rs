@@ -1,0 +1,59 @@
+//! The chain of parent processes.
+//!
+//! Under pre-commit and prek the hook's parent is the framework's `hook-impl` process, whose
+//! argv names the git hook (`--hook-type=pre-push`) and ends with git's raw hook arguments
+//! after `--`; its grandparent is the git command itself (`git commit --amend …`). Neither
+//! framework exports all of that, so reading the chain is the only way to learn it
+//! (git-facts §4.7).
+
+/// One ancestor process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub argv: Vec<String>,
+}
+
+/// Up to `max` ancestors of the current process, nearest first. Best effort: an empty list
+/// when the platform hides them (containers with a private PID namespace, hidepid `/proc`).
+pub fn ancestors(max: usize) -> Vec<ProcessInfo> {
+    let mut chain = Vec::new();
+    let mut pid = std::os::unix::process::parent_id();
+    while chain.len() < max && pid > 1 {
+        let Some((parent, argv)) = read_process(pid) else {
+            break;
+        };
+        chain.push(ProcessInfo { pid, argv });
+        pid = parent;
+    }
+    chain
+}
+
+#[cfg(target_os = "linux")]
+fn read_process(pid: u32) -> Option<(u32, Vec<String>)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name in field 2 may contain spaces and parentheses: the parent pid is the
+    // second field after the last ')'.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let parent = after_name.split_whitespace().nth(1)?.parse().ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let argv = cmdline
+        .split(|b| *b == 0)
+        .filter(|arg| !arg.is_empty())
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+        .collect();
+    Some((parent, argv))
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn read_process(pid: u32) -> Option<(u32, Vec<String>)> {
+    // macOS and the BSDs have no /proc; `ps` prints the parent and the command line (argv
+    // boundaries are lost, which the parsers here tolerate: they look for single words).
+    let output = std::process::Command::new("ps")
+        .args(["-o", "ppid=,command=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut words = text.split_whitespace();
+    let parent = words.next()?.parse().ok()?;
+    Some((parent, words.map(str::to_owned).collect()))
+}

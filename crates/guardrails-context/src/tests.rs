@@ -1,0 +1,211 @@
+use super::*;
+
+fn argv(words: &str) -> ProcessInfo {
+    ProcessInfo {
+        pid: 42,
+        argv: words.split(' ').map(str::to_owned).collect(),
+    }
+}
+
+fn resolve(inv: Invocation, env: &[(&str, &str)], parents: &[ProcessInfo]) -> HookContext {
+    HookContext::resolve(&inv, &Environment::from_pairs(env.iter().copied()), parents)
+}
+
+#[test]
+fn pre_commit_framework_stage_comes_from_hook_impl_argv() {
+    let parents = [
+        argv(
+            "/venv/bin/python -mpre_commit hook-impl --config=.pre-commit-config.yaml --hook-type=pre-merge-commit --hook-dir /r/.git/hooks --",
+        ),
+        argv("git merge feat"),
+    ];
+    let ctx = resolve(
+        Invocation::default(),
+        &[("PRE_COMMIT", "1"), ("GIT_INDEX_FILE", ".git/index")],
+        &parents,
+    );
+    assert_eq!(ctx.stage, Stage::PreMergeCommit);
+    assert_eq!(ctx.stage_source, StageSource::FrameworkProcess);
+    assert_eq!(ctx.client, Client::PreCommit);
+    assert!(ctx.commit_in_progress);
+}
+
+#[test]
+fn prek_stage_comes_from_its_variable() {
+    let parents = [argv("/usr/bin/prek hook-impl --hook-type=pre-commit --")];
+    let ctx = resolve(
+        Invocation::default(),
+        &[("PREK_HOOK_STAGE", "pre-push"), ("PRE_COMMIT", "1")],
+        &parents,
+    );
+    assert_eq!(ctx.stage, Stage::PrePush);
+    assert_eq!(ctx.stage_source, StageSource::PrekEnvironment);
+    assert_eq!(ctx.client, Client::Prek);
+}
+
+#[test]
+fn pre_commit_run_in_ci_is_not_a_commit() {
+    let ctx = resolve(
+        Invocation::default(),
+        &[
+            ("PRE_COMMIT", "1"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_HEAD_REF", "feature/x"),
+        ],
+        &[argv("bash -c pre-commit run --all-files")],
+    );
+    assert_eq!(ctx.stage, Stage::Manual);
+    assert!(!ctx.commit_in_progress);
+    assert_eq!(
+        ctx.ci,
+        Some(Ci {
+            provider: "github",
+            source_branch: Some("feature/x".into())
+        })
+    );
+}
+
+#[test]
+fn framework_push_exposes_one_ref_and_says_it_is_incomplete() {
+    let ctx = resolve(
+        Invocation::default(),
+        &[
+            ("PRE_COMMIT", "1"),
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+            ("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main"),
+            ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/feat"),
+            ("PRE_COMMIT_FROM_REF", "aaa"),
+            ("PRE_COMMIT_TO_REF", "bbb"),
+        ],
+        &[],
+    );
+    assert_eq!(ctx.stage, Stage::PrePush);
+    assert_eq!(ctx.stage_source, StageSource::Inferred);
+    let push = ctx.push.expect("push context");
+    assert!(!push.complete);
+    assert_eq!(push.remote_name.as_deref(), Some("origin"));
+    assert_eq!(push.updates.len(), 1);
+    assert_eq!(push.updates[0].remote_branch(), Some("main"));
+    assert_eq!(push.updates[0].local_oid, "bbb");
+}
+
+#[test]
+fn shim_push_reads_every_stdin_line() {
+    let zero = "0".repeat(40);
+    let stdin = format!(
+        "refs/heads/feat 1111 refs/heads/feat {zero}\n(delete) {zero} refs/heads/main 2222\n\ngarbage\n"
+    );
+    let ctx = resolve(
+        Invocation {
+            stage: Some(Stage::PrePush),
+            hook_args: vec!["origin".into(), "/srv/r.git".into()],
+            push_stdin: Some(stdin),
+            ..Invocation::default()
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(ctx.client, Client::Git);
+    let push = ctx.push.expect("push context");
+    assert!(push.complete);
+    assert_eq!(push.remote_url.as_deref(), Some("/srv/r.git"));
+    assert_eq!(push.updates.len(), 2);
+    assert!(push.updates[0].is_creation());
+    assert!(push.updates[1].is_deletion());
+}
+
+#[test]
+fn prepare_commit_msg_from_pre_commit_variables() {
+    let ctx = resolve(
+        Invocation::default(),
+        &[
+            ("PRE_COMMIT", "1"),
+            ("PRE_COMMIT_COMMIT_MSG_SOURCE", "commit"),
+            ("PRE_COMMIT_COMMIT_OBJECT_NAME", "HEAD"),
+            ("GIT_INDEX_FILE", ".git/index"),
+        ],
+        &[],
+    );
+    assert_eq!(ctx.stage, Stage::PrepareCommitMsg);
+    let msg = ctx.commit_message.expect("commit message context");
+    assert_eq!(msg.source.as_deref(), Some("commit"));
+    assert_eq!(msg.object.as_deref(), Some("HEAD"));
+}
+
+#[test]
+fn prepare_commit_msg_from_git_arguments() {
+    let ctx = resolve(
+        Invocation {
+            stage: Some(Stage::PrepareCommitMsg),
+            hook_args: vec![
+                ".git/COMMIT_EDITMSG".into(),
+                "message".into(),
+                String::new(),
+            ],
+            ..Invocation::default()
+        },
+        &[("GIT_INDEX_FILE", ".git/index")],
+        &[],
+    );
+    let msg = ctx.commit_message.expect("commit message context");
+    assert_eq!(msg.source.as_deref(), Some("message"));
+    assert_eq!(msg.object, None, "an empty object (--squash) is no object");
+}
+
+#[test]
+fn lone_pre_rebase_argument_is_recovered_from_pre_commit_argv() {
+    // pre-commit exports nothing for `git rebase main` (git-facts §4.5).
+    let parents = [argv(
+        "python -mpre_commit hook-impl --hook-type=pre-rebase --hook-dir /r/.git/hooks -- main",
+    )];
+    let ctx = resolve(Invocation::default(), &[("PRE_COMMIT", "1")], &parents);
+    assert_eq!(ctx.stage, Stage::PreRebase);
+    assert_eq!(
+        ctx.rebase,
+        Some(Rebase {
+            upstream: Some("main".into()),
+            branch: None,
+            root: false
+        })
+    );
+}
+
+#[test]
+fn rebase_root_is_not_an_upstream() {
+    let ctx = resolve(
+        Invocation {
+            stage: Some(Stage::PreRebase),
+            hook_args: vec!["--root".into()],
+            ..Invocation::default()
+        },
+        &[],
+        &[],
+    );
+    let rebase = ctx.rebase.expect("rebase context");
+    assert!(rebase.root);
+    assert_eq!(rebase.upstream, None);
+}
+
+#[test]
+fn old_stage_names_are_accepted() {
+    assert_eq!("push".parse::<Stage>(), Ok(Stage::PrePush));
+    assert_eq!("merge-commit".parse::<Stage>(), Ok(Stage::PreMergeCommit));
+    assert!("pre-bogus".parse::<Stage>().is_err());
+}
+
+#[test]
+fn zero_oids_of_any_hash_length() {
+    assert!(push::is_zero_oid(&"0".repeat(64)));
+    assert!(!push::is_zero_oid(""));
+    assert!(!push::is_zero_oid("000a"));
+}
+
+#[test]
+fn ancestors_of_this_test_process_are_readable() {
+    // The test runner has a parent; on Linux its argv is readable from /proc.
+    let chain = ancestors(2);
+    if cfg!(target_os = "linux") {
+        assert!(!chain.is_empty());
+        assert!(!chain[0].argv.is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! Git guards: the checks behind `master-check` (and, later, `prevent-amend-after-push`).
+//!
+//! Everything here reads the repository through gix without spawning git, and returns
+//! findings as [`guardrails_report::Report`]s. `Err` means a guard could not do its job (an
+//! unreadable repository); a refusal is a finding, not an error. It never prints and never
+//! exits.
+
+pub mod master_check;
+mod protected;
+mod repository;
+
+pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};
+pub use repository::{Head, InProgress, OpenError, RepositoryState, open};

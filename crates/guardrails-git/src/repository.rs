@@ -1,0 +1,124 @@
+//! Opening the repository and reading what HEAD is doing.
+
+use std::path::{Path, PathBuf};
+
+/// The repository could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open a git repository at {}: {message}", path.display())]
+pub struct OpenError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Opens the repository containing `dir`, honouring `GIT_DIR` and `GIT_WORK_TREE` as git
+/// exports them to hooks in linked worktrees and submodules.
+pub fn open(dir: &Path) -> Result<gix::Repository, OpenError> {
+    gix::discover_with_environment_overrides(dir).map_err(|err| OpenError {
+        path: dir.to_path_buf(),
+        message: err.to_string(),
+    })
+}
+
+/// An operation git keeps state for in the (per-worktree) git dir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InProgress {
+    Rebase,
+    CherryPick,
+    Revert,
+    Bisect,
+    Merge,
+    ApplyMailbox,
+}
+
+impl InProgress {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InProgress::Rebase => "rebase",
+            InProgress::CherryPick => "cherry-pick",
+            InProgress::Revert => "revert",
+            InProgress::Bisect => "bisect",
+            InProgress::Merge => "merge",
+            InProgress::ApplyMailbox => "am",
+        }
+    }
+}
+
+/// What HEAD points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// HEAD is a branch (`unborn`: it has no commit yet).
+    Branch { name: String, unborn: bool },
+    /// HEAD is detached. `branch` is the branch the operation in progress started from,
+    /// when git recorded one (rebase `head-name`, bisect `BISECT_START`).
+    Detached { branch: Option<String> },
+}
+
+/// HEAD and the operation in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryState {
+    pub head: Head,
+    pub in_progress: Option<InProgress>,
+}
+
+impl RepositoryState {
+    /// Reads HEAD and the in-progress state of `repo`'s worktree.
+    pub fn read(repo: &gix::Repository) -> Result<Self, OpenError> {
+        let in_progress = repo.state().map(|state| {
+            use gix::state::InProgress as G;
+            match state {
+                G::Rebase | G::RebaseInteractive | G::ApplyMailboxRebase => InProgress::Rebase,
+                G::CherryPick | G::CherryPickSequence => InProgress::CherryPick,
+                G::Revert | G::RevertSequence => InProgress::Revert,
+                G::Bisect => InProgress::Bisect,
+                G::Merge => InProgress::Merge,
+                G::ApplyMailbox => InProgress::ApplyMailbox,
+            }
+        });
+        let head = repo.head().map_err(|err| OpenError {
+            path: repo.git_dir().to_path_buf(),
+            message: format!("cannot read HEAD: {err}"),
+        })?;
+        let head = match &head.kind {
+            gix::head::Kind::Symbolic(reference) => Head::Branch {
+                name: short_branch(&reference.name.as_bstr().to_string()),
+                unborn: false,
+            },
+            gix::head::Kind::Unborn(name) => Head::Branch {
+                name: short_branch(&name.as_bstr().to_string()),
+                unborn: true,
+            },
+            gix::head::Kind::Detached { .. } => Head::Detached {
+                branch: original_branch(repo.path(), in_progress),
+            },
+        };
+        Ok(Self { head, in_progress })
+    }
+}
+
+fn short_branch(full: &str) -> String {
+    full.strip_prefix("refs/heads/").unwrap_or(full).to_owned()
+}
+
+/// The branch a detached-HEAD operation belongs to, from the files git keeps for it:
+/// `rebase-merge/head-name` or `rebase-apply/head-name` (`refs/heads/<b>`, or
+/// `detached HEAD`), and `BISECT_START` (the branch name or commit bisect started from).
+fn original_branch(git_dir: &Path, in_progress: Option<InProgress>) -> Option<String> {
+    let read = |name: &str| {
+        std::fs::read_to_string(git_dir.join(name))
+            .ok()
+            .map(|text| text.trim().to_owned())
+    };
+    match in_progress? {
+        InProgress::Rebase => read("rebase-merge/head-name")
+            .or_else(|| read("rebase-apply/head-name"))?
+            .strip_prefix("refs/heads/")
+            .map(str::to_owned),
+        InProgress::Bisect => {
+            let start = read("BISECT_START")?;
+            // A bisect started from a detached HEAD records a commit id instead.
+            let is_oid = start.len() >= 40 && start.bytes().all(|b| b.is_ascii_hexdigit());
+            (!is_oid && !start.is_empty()).then(|| short_branch(&start))
+        }
+        _ => None,
+    }
+}

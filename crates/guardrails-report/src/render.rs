@@ -1,0 +1,304 @@
+//! Rendering a [`Report`] in the format the caller chose.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use serde::Serialize;
+
+use crate::{Diagnostic, Report, Severity};
+
+/// Output formats offered by every hook (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// miette reports for people: graphical on a terminal, plain ASCII elsewhere.
+    #[default]
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
+    Github,
+}
+
+/// How human output may look; decided by the caller from the terminal and `NO_COLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours (never when `NO_COLOR` is set or output is not a terminal).
+    pub color: bool,
+    /// Box-drawing characters (only on a terminal).
+    pub unicode: bool,
+    /// Wrap width in columns.
+    pub width: usize,
+}
+
+impl Style {
+    /// Plain, narrow text: what pre-commit's captured output, CI logs and pipes get.
+    pub const PLAIN: Style = Style {
+        color: false,
+        unicode: false,
+        width: 80,
+    };
+}
+
+/// Turns reports into text.
+#[derive(Debug, Clone, Copy)]
+pub struct Renderer {
+    format: Format,
+    style: Style,
+}
+
+impl Renderer {
+    pub fn new(format: Format, style: Style) -> Self {
+        Self { format, style }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The whole report as text, ready to write; empty when there is nothing to say.
+    pub fn render(&self, report: &Report) -> String {
+        self.render_all(report.diagnostics.iter())
+    }
+
+    /// Renders the given diagnostics (for example [`Report::visible`]).
+    pub fn render_all<'a>(&self, diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> String {
+        let mut out = String::new();
+        for diagnostic in diagnostics {
+            match self.format {
+                Format::Human => self.human(&mut out, diagnostic),
+                Format::Json => json_line(&mut out, diagnostic),
+                Format::Github => github_line(&mut out, diagnostic),
+            }
+        }
+        out
+    }
+
+    fn human(&self, out: &mut String, diagnostic: &Diagnostic) {
+        let theme = match (self.style.unicode, self.style.color) {
+            (true, true) => GraphicalTheme::unicode(),
+            (true, false) => GraphicalTheme::unicode_nocolor(),
+            (false, true) => GraphicalTheme::ascii(),
+            (false, false) => GraphicalTheme::none(),
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(self.style.width)
+            .with_links(false)
+            .with_urls(false);
+        let adapter = MietteAdapter::new(diagnostic);
+        if handler.render_report(out, &adapter).is_err() {
+            // Rendering into a String only fails if a Display impl fails; fall back to the
+            // bare message rather than losing the finding.
+            let _ = writeln!(out, "{}: {}", diagnostic.code, adapter.message);
+        }
+    }
+}
+
+/// Bridges our plain-data diagnostic to miette's trait for graphical rendering.
+struct MietteAdapter<'a> {
+    diagnostic: &'a Diagnostic,
+    message: String,
+    source: Option<NamedSource<String>>,
+}
+
+impl<'a> MietteAdapter<'a> {
+    fn new(diagnostic: &'a Diagnostic) -> Self {
+        let message = match (&diagnostic.source, &diagnostic.path) {
+            (None, Some(path)) => format!("{}: {}", path.display(), diagnostic.message),
+            _ => diagnostic.message.clone(),
+        };
+        let source = diagnostic.source.as_ref().map(|s| {
+            NamedSource::new(s.path.display().to_string(), s.text.to_string()).with_language("yaml")
+        });
+        Self {
+            diagnostic,
+            message,
+            source,
+        }
+    }
+}
+
+impl fmt::Debug for MietteAdapter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diagnostic.fmt(f)
+    }
+}
+
+impl fmt::Display for MietteAdapter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for MietteAdapter<'_> {}
+
+impl miette::Diagnostic for MietteAdapter<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Advice => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let labels = self
+            .diagnostic
+            .labels
+            .iter()
+            .map(|label| LabeledSpan::new(label.text.clone(), label.start, label.len));
+        Some(Box::new(labels))
+    }
+}
+
+/// The JSON shape is a public interface for CI: field names never change.
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    help: Option<&'a str>,
+}
+
+fn json_line(out: &mut String, diagnostic: &Diagnostic) {
+    let location = diagnostic.location();
+    let record = JsonDiagnostic {
+        code: diagnostic.code,
+        severity: diagnostic.severity.as_str(),
+        message: &diagnostic.message,
+        file: diagnostic.file().map(|p| p.display().to_string()),
+        line: location.map(|l| l.line),
+        column: location.map(|l| l.column),
+        help: diagnostic.help.as_deref(),
+    };
+    // Serialising plain strings and numbers cannot fail.
+    if let Ok(text) = serde_json::to_string(&record) {
+        out.push_str(&text);
+        out.push('\n');
+    }
+}
+
+fn github_line(out: &mut String, diagnostic: &Diagnostic) {
+    let command = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Advice => "notice",
+    };
+    let mut properties = vec![format!("title={}", escape_property(diagnostic.code))];
+    if let Some(file) = diagnostic.file() {
+        properties.push(format!(
+            "file={}",
+            escape_property(&file.display().to_string())
+        ));
+    }
+    if let Some(location) = diagnostic.location() {
+        properties.push(format!("line={}", location.line));
+        properties.push(format!("col={}", location.column));
+    }
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    let _ = writeln!(
+        out,
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    );
+}
+
+/// Escaping rules of GitHub's workflow commands (actions/toolkit `command.ts`).
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SourceFile;
+
+    fn sample() -> Report {
+        let text = "spec:\n  filterTags:\n    pattern: 'production-.*'\n";
+        let start = text.find("'production").unwrap_or(0);
+        let mut report = Report::default();
+        report.push(
+            Diagnostic::error("image-policy::unanchored", "pattern is not anchored")
+                .with_help("anchor it: '^production-v...$'")
+                .with_span(
+                    SourceFile::new("apps/p.yaml", text),
+                    start,
+                    15,
+                    Some("matches preproduction-… too".to_string()),
+                ),
+        );
+        report.push(Diagnostic::advice("x::y", "a, b: 50%\nnext"));
+        report
+    }
+
+    #[test]
+    fn json_is_one_object_per_line() {
+        let out = Renderer::new(Format::Json, Style::PLAIN).render(&sample());
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("valid JSON"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["code"], "image-policy::unanchored");
+        assert_eq!(lines[0]["file"], "apps/p.yaml");
+        assert_eq!(lines[0]["line"], 3);
+        assert_eq!(lines[0]["column"], 14);
+        assert_eq!(lines[1]["file"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn github_escapes_data_and_properties() {
+        let out = Renderer::new(Format::Github, Style::PLAIN).render(&sample());
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "::error title=image-policy%3A%3Aunanchored,file=apps/p.yaml,line=3,col=14::\
+                 pattern is not anchored%0Ahelp: anchor it: '^production-v...$'"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some("::notice title=x%3A%3Ay::a, b: 50%25%0Anext")
+        );
+    }
+
+    #[test]
+    fn plain_human_output_has_no_escape_sequences() {
+        let out = Renderer::new(Format::Human, Style::PLAIN).render(&sample());
+        assert!(!out.contains('\u{1b}'), "{out}");
+        assert!(out.contains("image-policy::unanchored"), "{out}");
+        assert!(out.contains("apps/p.yaml:3:14"), "{out}");
+        assert!(out.contains("help: anchor it"), "{out}");
+    }
+}

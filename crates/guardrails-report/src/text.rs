@@ -1,0 +1,77 @@
+//! Text helpers: byte offsets to line/column, and terminal-safe names.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// A one-based line and column (columns count characters, as editors and GitHub do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// The position of byte `offset` in `text`; offsets past the end clamp to the end.
+    pub fn of_offset(text: &str, offset: usize) -> Self {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Location {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+/// Makes text that came from a repository (branch names, ref names, file names) safe to
+/// print: control characters, including ESC that starts terminal escape sequences, are shown
+/// as `\u{..}` escapes instead of being interpreted by the terminal.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    // Bidirectional overrides can reorder what a reviewer sees, so they are escaped too.
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_counts_lines_and_characters() {
+        let text = "a: 1\nbé: x\n";
+        assert_eq!(
+            Location::of_offset(text, 0),
+            Location { line: 1, column: 1 }
+        );
+        // "bé: " is 5 bytes but 4 characters.
+        assert_eq!(
+            Location::of_offset(text, 10),
+            Location { line: 2, column: 5 }
+        );
+        assert_eq!(Location::of_offset(text, 999).line, 3);
+    }
+
+    #[test]
+    fn sanitize_escapes_terminal_sequences() {
+        assert_eq!(sanitize("main"), "main");
+        assert_eq!(sanitize("ma\u{1b}[31min"), "ma\\u{1b}[31min");
+        assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
+    }
+}

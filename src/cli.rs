@@ -1,0 +1,206 @@
+//! Flags, inputs and output shared by the hooks.
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use guardrails_context::{Environment, HookContext, Invocation, Stage, ancestors};
+use guardrails_report::{Diagnostic, ExitStatus, Format, Renderer, Report, Style};
+
+/// How long a shim's pre-push stdin may take to arrive. git writes every line before it
+/// waits for the hook, so this only matters when someone runs the hook with an idle pipe
+/// as stdin: the hook must never hang.
+const STDIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many parent processes to look at: the framework and the git command sit within the
+/// first three; aliases and shell wrappers add a few (git-facts §4.7).
+const ANCESTOR_DEPTH: usize = 8;
+
+/// Flags every hook accepts to learn why it runs. Under pre-commit and prek none is needed.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The git hook this run stands for (pre-commit, pre-merge-commit, prepare-commit-msg,
+    /// pre-push, pre-rebase, manual, ...). The hooks/ shims pass it; pre-commit and prek
+    /// runs are recognised without it.
+    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    pub stage: Option<Stage>,
+
+    /// Old revision of a push or of a CI range (like `pre-commit run --from-ref`).
+    #[arg(long, value_name = "REF")]
+    pub from_ref: Option<String>,
+
+    /// New revision of a push or of a CI range (like `pre-commit run --to-ref`).
+    #[arg(long, value_name = "REF")]
+    pub to_ref: Option<String>,
+
+    /// Remote being pushed to (pre-push).
+    #[arg(long, value_name = "NAME")]
+    pub remote_name: Option<String>,
+
+    /// Remote ref being pushed to, e.g. `refs/heads/main` (pre-push).
+    #[arg(long, value_name = "REF")]
+    pub remote_branch: Option<String>,
+
+    /// Local ref being pushed (pre-push).
+    #[arg(long, value_name = "REF")]
+    pub local_branch: Option<String>,
+
+    /// git's own hook arguments, as a shim receives them (`-- "$@"`). For pre-push, stdin is
+    /// then read as git's ref lines.
+    #[arg(last = true, value_name = "GIT_HOOK_ARGS")]
+    pub hook_args: Vec<String>,
+}
+
+/// Output flags every hook accepts.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format: `human` (miette reports on stderr), `json` (one object per diagnostic
+    /// and line, on stdout) or `github` (workflow-command annotations, on stdout).
+    #[arg(long, value_enum, default_value_t = FormatArg::Human, value_name = "FORMAT")]
+    pub format: FormatArg,
+
+    /// Colours: `auto` (a terminal without NO_COLOR), `always` or `never`.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+
+    /// Also say what was checked and why it passed.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_stage(value: &str) -> Result<Stage, String> {
+    value
+        .parse()
+        .map_err(|err: guardrails_context::UnknownStage| {
+            let names: Vec<_> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+            format!("{err}; expected one of: {}", names.join(", "))
+        })
+}
+
+/// Everything a hook learns before it checks anything.
+pub struct Inputs {
+    pub env: Environment,
+    pub context: HookContext,
+}
+
+impl Inputs {
+    /// Reads the environment, the parent processes and (for a shim's pre-push) stdin.
+    pub fn read(args: &HookArgs) -> Self {
+        let env = Environment::from_process();
+        let push_stdin = if args.stage == Some(Stage::PrePush) && !args.hook_args.is_empty() {
+            read_stdin_bounded()
+        } else {
+            None
+        };
+        let invocation = Invocation {
+            stage: args.stage,
+            hook_args: args.hook_args.clone(),
+            push_stdin,
+            from_ref: args.from_ref.clone(),
+            to_ref: args.to_ref.clone(),
+            remote_name: args.remote_name.clone(),
+            remote_branch: args.remote_branch.clone(),
+            local_branch: args.local_branch.clone(),
+        };
+        let parents = ancestors(ANCESTOR_DEPTH);
+        let context = HookContext::resolve(&invocation, &env, &parents);
+        Self { env, context }
+    }
+}
+
+/// Reads all of stdin unless it is a terminal or nothing arrives within [`STDIN_TIMEOUT`].
+fn read_stdin_bounded() -> Option<String> {
+    if std::io::stdin().is_terminal() {
+        return None;
+    }
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let result = std::io::stdin().read_to_string(&mut text).map(|_| text);
+        let _ = sender.send(result);
+    });
+    receiver.recv_timeout(STDIN_TIMEOUT).ok()?.ok()
+}
+
+/// Where and how reports are written.
+pub struct Output {
+    renderer: Renderer,
+    verbose: bool,
+}
+
+impl Output {
+    pub fn new(args: &OutputArgs, env: &Environment) -> Self {
+        let format = match args.format {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Github => Format::Github,
+        };
+        let terminal = std::io::stderr().is_terminal();
+        let color = match args.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => terminal && !env.no_color(),
+        };
+        let width = env
+            .get("COLUMNS")
+            .and_then(|c| c.parse().ok())
+            .filter(|w| (40..=400).contains(w))
+            .unwrap_or(if terminal { 100 } else { 80 });
+        let style = Style {
+            color,
+            unicode: terminal,
+            width,
+        };
+        Self {
+            renderer: Renderer::new(format, style),
+            verbose: args.verbose,
+        }
+    }
+
+    /// Writes the report and maps it to the exit code.
+    pub fn finish(&self, report: &Report) -> ExitCode {
+        self.write(&self.renderer.render_all(report.visible(self.verbose)));
+        exit(report.exit_status())
+    }
+
+    /// Reports that the hook could not run (exit 2).
+    pub fn fail(&self, diagnostic: Diagnostic) -> ExitCode {
+        self.write(&self.renderer.render_all([&diagnostic]));
+        exit(ExitStatus::Failure)
+    }
+
+    fn write(&self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        // Human reports go to stderr like compiler diagnostics; machine formats to stdout so
+        // CI can capture them. A closed pipe is not worth a panic.
+        let _ = match self.renderer.format() {
+            Format::Human => std::io::stderr().lock().write_all(text.as_bytes()),
+            Format::Json | Format::Github => std::io::stdout().lock().write_all(text.as_bytes()),
+        };
+    }
+}
+
+pub fn exit(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status.code())
+}
+
+/// The code of every "could not run" diagnostic.
+pub const CANNOT_RUN: &str = "guardrails::cannot-run";
