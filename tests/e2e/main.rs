@@ -1,1 +1,41 @@
+//! End-to-end tests: real git, real pre-commit and prek, real shims.
+//!
+//! One integration binary (`autotests = false`) keeps link time down.
 
+mod harness;
+mod master_check;
+mod output;
+
+/// Generates one test per client (pre-commit, prek, shim) from one scenario, so each runs
+/// in parallel and a failure names the client.
+#[macro_export]
+macro_rules! per_client {
+    ($name:ident, |$client:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::harness::Client;
+
+            fn scenario($client: Client) $body
+
+            #[test]
+            fn pre_commit() {
+                if Client::PreCommit.available() {
+                    scenario(Client::PreCommit);
+                }
+            }
+
+            #[test]
+            fn prek() {
+                if Client::Prek.available() {
+                    scenario(Client::Prek);
+                }
+            }
+
+            #[test]
+            fn shim() {
+                scenario(Client::Shim);
+            }
+        }
+    };
+}

@@ -7,9 +7,12 @@
 //!   with HEAD detached by a rebase or bisect, the branch git recorded for it;
 //! * a push: refuse every update or deletion of a protected remote branch, whatever the
 //!   local branch is called;
-//! * nothing is in progress (`pre-commit run --all-files` in CI, a person): checking out
+//! * nothing is in progress and CI is running (`pre-commit run --all-files`): checking out
 //!   `main` is not committing to it. Check the pull request's source branch when CI names
-//!   it, and say what was checked.
+//!   it, and say what was checked;
+//! * nothing is in progress on a developer's machine (`pre-commit run`, `try-repo`, a
+//!   person running the hook): answer the question they are asking, "would my commit
+//!   here be refused?", by checking HEAD's branch as for a commit.
 
 use guardrails_context::{Client, HookContext, Push, Stage};
 use guardrails_report::{Diagnostic, Report, sanitize};
@@ -80,8 +83,14 @@ pub fn check(
     let state = read_state()?;
     if ctx.stage.writes_commit() && ctx.commit_in_progress {
         check_commit(ctx.stage, &state, options, &mut report);
+    } else if ctx.ci.is_some() {
+        check_ci(ctx, &state, options, &mut report);
     } else {
-        check_outside_commit(ctx, &state, options, &mut report);
+        report.note(
+            codes::NOTE,
+            "no commit in progress and not in CI: checking the branch a commit would land on",
+        );
+        check_commit(Stage::PreCommit, &state, options, &mut report);
     }
     Ok(report)
 }
@@ -275,12 +284,7 @@ fn check_push(push: &Push, client: Client, options: &Options, report: &mut Repor
     }
 }
 
-fn check_outside_commit(
-    ctx: &HookContext,
-    state: &RepositoryState,
-    options: &Options,
-    report: &mut Report,
-) {
+fn check_ci(ctx: &HookContext, state: &RepositoryState, options: &Options, report: &mut Report) {
     let head = match &state.head {
         Head::Branch { name, .. } => format!("`{}`", sanitize(name)),
         Head::Detached { .. } => "a detached HEAD".to_owned(),

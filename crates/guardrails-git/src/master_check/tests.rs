@@ -220,12 +220,12 @@ fn push_checks_every_destination_not_the_checked_out_branch() {
 
 #[test]
 fn ci_run_on_main_is_not_a_commit() {
-    let report = check(
-        &ctx(Stage::Manual, false),
-        &options(&[]),
-        on(branch("main"), None),
-    )
-    .unwrap();
+    let mut c = ctx(Stage::PreCommit, false);
+    c.ci = Some(Ci {
+        provider: "unknown",
+        source_branch: None,
+    });
+    let report = check(&c, &options(&[]), on(branch("main"), None)).unwrap();
     assert!(!report.has_errors());
     assert_eq!(codes_of(&report), [codes::NOTHING_IN_PROGRESS]);
 }
@@ -259,4 +259,22 @@ fn hostile_branch_names_are_printed_escaped() {
     let message = &report.diagnostics[0].message;
     assert!(!message.contains('\u{1b}'), "{message}");
     assert!(message.contains("\\u{1b}"), "{message}");
+}
+
+#[test]
+fn local_manual_run_on_main_answers_would_my_commit_be_refused() {
+    let report = check(
+        &ctx(Stage::Manual, false),
+        &options(&[]),
+        on(branch("main"), None),
+    )
+    .unwrap();
+    assert_eq!(codes_of(&report), [codes::PROTECTED_COMMIT]);
+    let report = check(
+        &ctx(Stage::Manual, false),
+        &options(&[]),
+        on(branch("feat"), None),
+    )
+    .unwrap();
+    assert!(report.diagnostics.is_empty());
 }

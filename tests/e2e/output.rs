@@ -1,0 +1,104 @@
+//! Snapshot tests of what people and CI read.
+
+use crate::harness::{Client, Sandbox};
+
+fn refused_on_main(args: &[&str]) -> String {
+    let sb = Sandbox::with_hooks(Client::Shim, &[]);
+    sb.git(&["switch", "-q", "main"]).assert_ok();
+    let mut cmd = std::process::Command::new(crate::harness::bin_dir().join("master-check"));
+    cmd.args(args).env("GIT_INDEX_FILE", ".git/index");
+    let run = sb.run_cmd(cmd);
+    assert_eq!(run.code, 1, "{}", run.all());
+    run.all()
+}
+
+#[test]
+fn human_output_on_a_pipe_is_plain() {
+    let out = refused_on_main(&["--stage", "pre-commit"]);
+    assert!(
+        !out.contains('\u{1b}'),
+        "no escape sequences off a terminal"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn json_output_is_one_object_per_line() {
+    let out = refused_on_main(&["--stage", "pre-commit", "--format", "json"]);
+    for line in out.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        assert!(value["code"].is_string());
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn github_output_is_workflow_commands() {
+    let out = refused_on_main(&["--stage", "pre-commit", "--format", "github"]);
+    assert!(
+        out.starts_with("::error title=master-check%3A%3Aprotected-commit::"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn verbose_push_output_names_every_ref() {
+    let sb = Sandbox::with_hooks(Client::Shim, &["--pattern", "release/*"]);
+    let zero = "0".repeat(40);
+    let a = sb.rev("HEAD");
+    let stdin = format!(
+        "refs/heads/feat {a} refs/heads/feat {zero}\nrefs/heads/feat {a} refs/heads/release/2 {zero}\n(delete) {zero} refs/heads/release/1 {a}\n"
+    );
+    let mut cmd = std::process::Command::new(crate::harness::bin_dir().join("master-check"));
+    cmd.args([
+        "--pattern",
+        "release/*",
+        "--verbose",
+        "--format",
+        "json",
+        "--stage",
+        "pre-push",
+        "--",
+        "origin",
+        "url",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .current_dir(&sb.work);
+    crate::harness::hermetic(&mut cmd, &sb.home);
+    cmd.stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn diagnostic_codes_are_stable() {
+    insta::assert_snapshot!(guardrails_git::master_check::codes::ALL.join("\n"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let sb = Sandbox::empty();
+    let run = sb.hook("master-check", &["--stage", "pre-bogus"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    let run = sb.hook("master-check", &["--pattern", "release/["]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.all().contains("guardrails::cannot-run"));
+    let outside = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(crate::harness::bin_dir().join("master-check"));
+    cmd.current_dir(outside.path())
+        .env("GIT_CEILING_DIRECTORIES", outside.path().parent().unwrap());
+    let run = sb.run_cmd(cmd);
+    assert_eq!(run.code, 2, "{}", run.all());
+}
