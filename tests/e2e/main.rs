@@ -2,6 +2,9 @@
 //!
 //! One integration binary (`autotests = false`) keeps link time down.
 
+// A failed unwrap in a test is a test failure with a backtrace: exactly what is wanted.
+#![allow(clippy::unwrap_used)]
+
 mod harness;
 mod master_check;
 mod output;
