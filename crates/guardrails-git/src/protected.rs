@@ -16,7 +16,7 @@ pub enum BranchRule {
 impl std::fmt::Display for BranchRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BranchRule::Default(name) => write!(f, "`{name}` is protected by default"),
+            BranchRule::Default(_) => f.write_str("protected by default"),
             BranchRule::Exact(name) => write!(f, "--branch {name}"),
             BranchRule::Pattern(glob) => write!(f, "--pattern {glob}"),
         }
