@@ -302,15 +302,32 @@ impl Sandbox {
     /// A repository whose `main` has one pushed commit (holding the hook configuration for
     /// `client`), with the hooks installed, and `feat` checked out.
     pub fn with_hooks(client: Client, args: &[&str]) -> Self {
+        Self::with_config(client, &[("master-check", args)])
+    }
+
+    /// Like [`Self::with_hooks`] for any set of hooks (`(id, args)`). Shims run every hook;
+    /// `args` reach them through the `GUARDRAILS_*_ARGS` variables.
+    pub fn with_config(client: Client, hooks: &[(&str, &[&str])]) -> Self {
         let mut sandbox = Self::empty();
         sandbox.write("README", "hello\n");
         if client != Client::Shim {
-            sandbox.write(".pre-commit-config.yaml", &framework_config(args));
+            sandbox.write(".pre-commit-config.yaml", &framework_config_for(hooks));
         }
         sandbox.git(&["add", "-A"]).assert_ok();
         sandbox.git(&["commit", "-q", "-m", "initial"]).assert_ok();
         sandbox.git(&["push", "-q", "origin", "main"]).assert_ok();
-        sandbox.install(client, args);
+        sandbox.install(client, &[]);
+        if client == Client::Shim {
+            for (id, args) in hooks {
+                if !args.is_empty() {
+                    let var = match *id {
+                        "master-check" => "GUARDRAILS_MASTER_CHECK_ARGS",
+                        _ => "GUARDRAILS_PREVENT_AMEND_ARGS",
+                    };
+                    sandbox.set_env(var, &args.join(" "));
+                }
+            }
+        }
         sandbox.git(&["switch", "-q", "-c", "feat"]).assert_ok();
         sandbox
     }
@@ -448,25 +465,35 @@ impl Sandbox {
 }
 
 /// Every hook type the suite's hooks declare (pre-rebase is added by later guards).
-pub const HOOK_TYPES: [&str; 4] = [
+pub const HOOK_TYPES: [&str; 5] = [
     "pre-commit",
     "pre-merge-commit",
     "prepare-commit-msg",
+    "pre-rebase",
     "pre-push",
 ];
 
-/// A `.pre-commit-config.yaml` using this checkout as the hook repository.
+/// A `.pre-commit-config.yaml` using this checkout as the hook repository (master-check).
 pub fn framework_config(args: &[&str]) -> String {
+    framework_config_for(&[("master-check", args)])
+}
+
+/// A `.pre-commit-config.yaml` with the given hooks (`(id, args)`).
+pub fn framework_config_for(hooks: &[(&str, &[&str])]) -> String {
     let repo = hook_repo();
-    let args = args
-        .iter()
-        .map(|a| format!("'{a}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "default_install_hook_types: [{types}]\nrepos:\n  - repo: {path}\n    rev: {rev}\n    hooks:\n      - id: master-check\n        args: [{args}]\n",
+    let mut config = format!(
+        "default_install_hook_types: [{types}]\nrepos:\n  - repo: {path}\n    rev: {rev}\n    hooks:\n",
         types = HOOK_TYPES.join(", "),
         path = repo.path.display(),
         rev = repo.rev,
-    )
+    );
+    for (id, args) in hooks {
+        let args = args
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        config.push_str(&format!("      - id: {id}\n        args: [{args}]\n"));
+    }
+    config
 }

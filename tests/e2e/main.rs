@@ -8,6 +8,7 @@
 mod harness;
 mod master_check;
 mod output;
+mod prevent_amend;
 
 /// Generates one test per client (pre-commit, prek, shim) from one scenario, so each runs
 /// in parallel and a failure names the client.

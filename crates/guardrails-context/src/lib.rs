@@ -18,11 +18,13 @@
 //! the parent processes and stdin, so every rule here is testable without a real hook run.
 
 mod environment;
+mod git_command;
 mod process;
 mod push;
 mod stage;
 
 pub use environment::Environment;
+pub use git_command::GitCommand;
 pub use process::{ProcessInfo, ancestors};
 pub use push::{RefUpdate, is_zero_oid, parse_push_lines};
 pub use stage::{Client, Stage, StageSource, UnknownStage};
@@ -104,6 +106,11 @@ pub struct HookContext {
     pub from_ref: Option<String>,
     pub to_ref: Option<String>,
     pub ci: Option<Ci>,
+    /// The git command that started the hook, when the parent processes could be read.
+    pub git_command: Option<GitCommand>,
+    /// Whether any parent process could be read at all (false in containers with a private
+    /// PID namespace or a hidepid `/proc`): without it, `git_command` proves nothing.
+    pub parents_visible: bool,
 }
 
 impl HookContext {
@@ -150,6 +157,8 @@ impl HookContext {
             from_ref,
             to_ref,
             ci: ci_of(env),
+            git_command: GitCommand::nearest(parents),
+            parents_visible: !parents.is_empty(),
         }
     }
 }

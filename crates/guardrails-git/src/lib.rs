@@ -5,7 +5,9 @@
 //! unreadable repository); a refusal is a finding, not an error. It never prints and never
 //! exits.
 
+pub mod history;
 pub mod master_check;
+pub mod prevent_amend;
 mod protected;
 mod repository;
 

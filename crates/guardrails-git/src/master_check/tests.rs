@@ -28,6 +28,8 @@ fn ctx(stage: Stage, commit_in_progress: bool) -> HookContext {
         from_ref: None,
         to_ref: None,
         ci: None,
+        git_command: None,
+        parents_visible: false,
     }
 }
 

@@ -1,0 +1,404 @@
+//! `prevent-amend-after-push`: shared history is immutable.
+//!
+//! A commit is public when a remote-tracking ref in scope reaches it. The guard refuses to
+//! rewrite public commits, wherever git lets a hook see the rewrite coming:
+//!
+//! * pre-commit: `git commit --amend` (any spelling), recognised from the `git commit`
+//!   ancestor process, because git gives the hook no argument at all;
+//! * prepare-commit-msg: runs even with `--no-verify`. Source `commit` with an object
+//!   resolving to HEAD is an amend, or `-c`/`-C HEAD` (a new commit): the process tells them
+//!   apart; when it cannot be read, an amend is assumed;
+//! * pre-rebase: public commits in `<upstream>..<branch>` (all of the branch for `--root`);
+//! * pre-push: a non-fast-forward update of a public remote branch.
+
+use gix::ObjectId;
+use guardrails_context::{HookContext, Push, Stage};
+use guardrails_report::{Diagnostic, Report, sanitize};
+
+use crate::history::{
+    CommitLine, HistoryError, PublicHistory, PublicScope, commits_between, is_ancestor,
+};
+
+/// Diagnostic codes of this guard: a public interface, documented in the README.
+pub mod codes {
+    pub const AMEND_PUBLIC: &str = "prevent-amend::amend-public";
+    pub const REBASE_PUBLIC: &str = "prevent-amend::rebase-public";
+    pub const FORCE_PUSH: &str = "prevent-amend::force-push";
+    pub const UNKNOWN: &str = "prevent-amend::cannot-know";
+    pub const NOTE: &str = "prevent-amend::note";
+
+    pub const ALL: [&str; 5] = [AMEND_PUBLIC, REBASE_PUBLIC, FORCE_PUSH, UNKNOWN, NOTE];
+}
+
+/// How many commits a message lists.
+const LISTED: usize = 10;
+
+/// What the user configured.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub scope: PublicScope,
+}
+
+/// Runs the guard on `repo`.
+pub fn check(
+    ctx: &HookContext,
+    options: &Options,
+    repo: &gix::Repository,
+) -> Result<Report, HistoryError> {
+    let mut report = Report::default();
+    let history = PublicHistory::read(repo, &options.scope)?;
+    report.note(
+        codes::NOTE,
+        format!(
+            "stage {} (from {}), client {}; public: {} ({} refs)",
+            ctx.stage,
+            ctx.stage_source.as_str(),
+            ctx.client.as_str(),
+            sanitize(&options.scope.describe()),
+            history.tips.len()
+        ),
+    );
+    if history.tips.is_empty() {
+        report.note(
+            codes::NOTE,
+            "no remote-tracking branch in scope: nothing is public yet (never pushed or never \
+             fetched)",
+        );
+        return Ok(report);
+    }
+    match ctx.stage {
+        Stage::PreCommit | Stage::PrepareCommitMsg | Stage::CommitMsg => {
+            if amend_in_progress(ctx, repo, &mut report) {
+                check_amend(repo, &history, &mut report)?;
+            }
+        }
+        Stage::PreRebase => check_rebase(ctx, repo, &history, &mut report)?,
+        Stage::PrePush => {
+            if let Some(push) = &ctx.push {
+                check_push(push, repo, &history, options, &mut report)?;
+            }
+        }
+        _ => report.note(
+            codes::NOTE,
+            format!(
+                "stage {}: no amend, rebase or push to check (run as a pre-commit, \
+                 prepare-commit-msg, pre-rebase or pre-push hook)",
+                ctx.stage
+            ),
+        ),
+    }
+    Ok(report)
+}
+
+/// Decides whether the commit being made replaces HEAD.
+fn amend_in_progress(ctx: &HookContext, repo: &gix::Repository, report: &mut Report) -> bool {
+    let process_says = ctx
+        .git_command
+        .as_ref()
+        .filter(|g| g.subcommand == "commit")
+        .map(|g| g.is_amend());
+    if ctx.stage != Stage::PrepareCommitMsg {
+        return match process_says {
+            Some(amend) => amend,
+            None => {
+                report.note(
+                    codes::NOTE,
+                    "cannot see the invoking `git commit` process, so an amend is not \
+                     recognisable here; prepare-commit-msg still checks it",
+                );
+                false
+            }
+        };
+    }
+    // prepare-commit-msg: `commit <object>` is --amend, -c or -C.
+    let message = ctx.commit_message.clone().unwrap_or_default();
+    let reuses_head = message.source.as_deref() == Some("commit")
+        && message.object.as_deref().is_some_and(|object| {
+            let head = repo.head_id().ok().map(|id| id.detach());
+            let object = repo.rev_parse_single(object).ok().map(|id| id.detach());
+            head.is_some() && head == object
+        });
+    match process_says {
+        Some(amend) => amend,
+        // A rebase's reword amends the picked commit.
+        None if ctx
+            .git_command
+            .as_ref()
+            .is_some_and(|g| g.subcommand == "rebase") =>
+        {
+            reuses_head
+        }
+        None => {
+            if reuses_head {
+                report.note(
+                    codes::NOTE,
+                    "the invoking git process is not visible: `commit HEAD` is taken as an amend \
+                     (it may be `git commit -C HEAD`)",
+                );
+            }
+            reuses_head
+        }
+    }
+}
+
+fn check_amend(
+    repo: &gix::Repository,
+    history: &PublicHistory<'_>,
+    report: &mut Report,
+) -> Result<(), HistoryError> {
+    let Ok(head) = repo.head_id().map(|id| id.detach()) else {
+        report.note(codes::NOTE, "HEAD has no commit: nothing to amend");
+        return Ok(());
+    };
+    if !history.is_public(head)? {
+        if history.shallow {
+            report.push(shallow_warning());
+        }
+        report.note(
+            codes::NOTE,
+            "HEAD is not on any public branch: amending is fine",
+        );
+        return Ok(());
+    }
+    let upstream = current_upstream(repo);
+    let prefer: Vec<&str> = upstream.iter().map(String::as_str).collect();
+    let on = history
+        .containing_ref(head, &prefer)
+        .map(|r| format!("`{}`", sanitize(r)))
+        .unwrap_or_else(|| "a remote branch".to_owned());
+    let line = CommitLine::read(repo, head);
+    report.push(
+        Diagnostic::error(
+            codes::AMEND_PUBLIC,
+            format!(
+                "amending {} \"{}\" refused: it is already on {on}",
+                line.short,
+                sanitize(&line.subject)
+            ),
+        )
+        .with_help(format!(
+            "Others may have built on {short}; rewriting it makes every clone and every revert \
+             target disagree. Add a new commit instead:\n    git commit --fixup={short}   \
+             (squash it before merging, while it is unpublished)\nor undo a change that is \
+             already on main with:\n    git revert {short}\nTo let people rewrite their own \
+             pushed feature branches, limit what is public: --public 'origin/main'",
+            short = line.short
+        )),
+    );
+    Ok(())
+}
+
+fn check_rebase(
+    ctx: &HookContext,
+    repo: &gix::Repository,
+    history: &PublicHistory<'_>,
+    report: &mut Report,
+) -> Result<(), HistoryError> {
+    let rebase = ctx.rebase.clone().unwrap_or_default();
+    let branch_tip = match &rebase.branch {
+        Some(branch) => repo.rev_parse_single(branch.as_str()).map(|id| id.detach()),
+        None => repo.head_id().map(|id| id.detach()),
+    };
+    let Ok(branch_tip) = branch_tip else {
+        report.note(codes::NOTE, "the branch to rebase has no commit");
+        return Ok(());
+    };
+    let hidden: Vec<ObjectId> = if rebase.root {
+        Vec::new()
+    } else if let Some(upstream) = &rebase.upstream {
+        match repo.rev_parse_single(upstream.as_str()) {
+            Ok(id) => vec![id.detach()],
+            Err(_) => {
+                report.note(
+                    codes::NOTE,
+                    format!("cannot resolve upstream `{}`", sanitize(upstream)),
+                );
+                return conservative_rebase(repo, history, branch_tip, report);
+            }
+        }
+    } else {
+        return conservative_rebase(repo, history, branch_tip, report);
+    };
+    // Public commits are closed under ancestry: walking the range newest first, the first
+    // public commit found and everything after it in the walk that it reaches are public.
+    let range = commits_between(repo, branch_tip, &hidden, 100_000)?;
+    let mut public = Vec::new();
+    for id in &range {
+        if history.is_public(*id)? {
+            public = commits_between(repo, *id, &hidden, 100_000)?;
+            break;
+        }
+    }
+    if public.is_empty() {
+        report.note(
+            codes::NOTE,
+            format!("the rebase rewrites {} unpublished commit(s)", range.len()),
+        );
+        return Ok(());
+    }
+    report.push(rebase_refused(repo, history, &public, range.len()));
+    Ok(())
+}
+
+/// The upstream is unknown (pre-commit hides a lone `git rebase <upstream>` argument and
+/// the parent process was not readable): HEAD is rewritten by any rebase that does
+/// something, so refuse when HEAD is public.
+fn conservative_rebase(
+    repo: &gix::Repository,
+    history: &PublicHistory<'_>,
+    head: ObjectId,
+    report: &mut Report,
+) -> Result<(), HistoryError> {
+    report.note(
+        codes::NOTE,
+        "the rebase upstream is unknown: checking HEAD, which any rebase that runs rewrites",
+    );
+    if history.is_public(head)? {
+        report.push(rebase_refused(repo, history, &[head], 1));
+    }
+    Ok(())
+}
+
+fn rebase_refused(
+    repo: &gix::Repository,
+    history: &PublicHistory<'_>,
+    public: &[ObjectId],
+    total: usize,
+) -> Diagnostic {
+    let on = history
+        .containing_ref(public[0], &[])
+        .map(|r| format!("`{}`", sanitize(r)))
+        .unwrap_or_else(|| "a remote branch".to_owned());
+    Diagnostic::error(
+        codes::REBASE_PUBLIC,
+        format!(
+            "rebase refused: it would rewrite {} public commit(s) (of {total}) already on {on}:\n{}",
+            public.len(),
+            list_commits(repo, public)
+        ),
+    )
+    .with_help(
+        "Rebase only what you have not pushed, for example:\n    git rebase -i @{upstream}\n\
+         To bring a pushed branch up to date, merge instead:\n    git merge origin/main\n\
+         To let people rewrite their own pushed feature branches, limit what is public: \
+         --public 'origin/main'",
+    )
+}
+
+fn check_push(
+    push: &Push,
+    repo: &gix::Repository,
+    history: &PublicHistory<'_>,
+    options: &Options,
+    report: &mut Report,
+) -> Result<(), HistoryError> {
+    let remote = push
+        .remote_name
+        .clone()
+        .unwrap_or_else(|| "origin".to_owned());
+    for update in &push.updates {
+        let Some(branch) = update.remote_branch() else {
+            continue;
+        };
+        if update.is_deletion() || !options.scope.includes(&remote, branch) {
+            continue;
+        }
+        // Under the frameworks FROM_REF is unreliable (prek rewrites it for force pushes):
+        // the remote-tracking ref is what the remote had at the last fetch.
+        let tracking = repo
+            .find_reference(format!("refs/remotes/{remote}/{branch}").as_str())
+            .ok()
+            .and_then(|mut r| r.peel_to_id().ok().map(|id| id.detach()));
+        let old = if push.complete {
+            ObjectId::from_hex(update.remote_oid.as_bytes()).ok()
+        } else {
+            tracking.or_else(|| ObjectId::from_hex(update.remote_oid.as_bytes()).ok())
+        };
+        let Some(old) = old.filter(|o| !o.is_null()) else {
+            continue; // a new remote branch rewrites nothing
+        };
+        let Ok(new) = ObjectId::from_hex(update.local_oid.as_bytes()) else {
+            continue;
+        };
+        let display = format!("{}/{}", sanitize(&remote), sanitize(branch));
+        if repo.find_object(old).is_err() {
+            report.push(
+                Diagnostic::error(
+                    codes::FORCE_PUSH,
+                    format!(
+                        "push to `{display}` refused: the remote has commits you never fetched \
+                         (its tip {} is unknown here), so this push would overwrite them",
+                        old.to_hex_with_len(7)
+                    ),
+                )
+                .with_help(format!(
+                    "Fetch and integrate what is there first:\n    git fetch {remote}\n    \
+                     git merge {remote}/{branch}"
+                )),
+            );
+            continue;
+        }
+        if is_ancestor(repo, old, new)? {
+            continue;
+        }
+        let dropped = commits_between(repo, old, &[new], LISTED + 1)?;
+        let shown: Vec<ObjectId> = dropped.iter().take(LISTED).copied().collect();
+        let more = if dropped.len() > LISTED {
+            "\n  …and more"
+        } else {
+            ""
+        };
+        report.push(
+            Diagnostic::error(
+                codes::FORCE_PUSH,
+                format!(
+                    "force-push to `{display}` refused: it would drop public commits:\n{}{more}",
+                    list_commits(repo, &shown)
+                ),
+            )
+            .with_help(format!(
+                "Shared history of `{display}` is never rewritten. Integrate and push normally:\n    \
+                 git pull --no-rebase {remote} {branch}\n    git push {remote} HEAD:{branch}\nUndo \
+                 a public change with `git revert`. To let people force-push their own feature \
+                 branches, limit what is public: --public '{remote}/main'"
+            )),
+        );
+    }
+    let _ = history;
+    Ok(())
+}
+
+fn list_commits(repo: &gix::Repository, ids: &[ObjectId]) -> String {
+    ids.iter()
+        .take(LISTED)
+        .map(|id| {
+            let line = CommitLine::read(repo, *id);
+            format!("  {} {}", line.short, sanitize(&line.subject))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn shallow_warning() -> Diagnostic {
+    Diagnostic::warning(
+        codes::UNKNOWN,
+        "this is a shallow clone: history past its boundary is missing, so whether HEAD is \
+         public cannot be proven",
+    )
+    .with_help("fetch full history for a reliable answer:\n    git fetch --unshallow")
+}
+
+/// `<remote>/<branch>` of the current branch's upstream, when configured.
+fn current_upstream(repo: &gix::Repository) -> Option<String> {
+    let head = repo.head_name().ok()??;
+    let tracking = repo
+        .branch_remote_tracking_ref_name(head.as_ref(), gix::remote::Direction::Fetch)?
+        .ok()?;
+    Some(
+        tracking
+            .as_bstr()
+            .to_string()
+            .strip_prefix("refs/remotes/")?
+            .to_owned(),
+    )
+}
