@@ -132,7 +132,6 @@ mod tests {
                 .is_amend()
         );
         assert!(!git("git commit --amend --no-amend").unwrap().is_amend());
-        assert!(!git("git commit -m --amend").is_some_and(|g| g.args == ["-m"]));
         assert!(!git("git commit -C HEAD").unwrap().is_amend());
         assert!(
             !git("git commit --a").unwrap().is_amend(),
