@@ -8,7 +8,7 @@
 set -euo pipefail
 
 checkout=$(cd "$(dirname "$0")/.." && pwd)
-for bin in master-check; do
+for bin in master-check prevent-amend-after-push; do
     command -v "$bin" >/dev/null || {
         echo "demo: '$bin' is not on PATH; run: cargo install --locked --path $checkout" >&2
         exit 2
@@ -62,5 +62,18 @@ expect_refused git push -q origin feature/scale-web:main
 
 step "master-check: pushing the feature branch for review"
 expect_allowed git push -q origin feature/scale-web
+
+step "prevent-amend-after-push: amending the commit that was just pushed"
+expect_refused git commit -q --amend --no-edit
+
+step "prevent-amend-after-push: a follow-up commit instead"
+sed -i 's/replicas: 2/replicas: 3/' flux/apps/web/base/deployment.yaml
+git add -A
+expect_allowed git commit -q -m "Scale web further"
+
+step "prevent-amend-after-push: force-pushing a rewritten branch"
+git -c core.hooksPath=/dev/null reset -q --hard HEAD~2
+git -c core.hooksPath=/dev/null commit -q --allow-empty -m "Rewritten history"
+expect_refused git push -q --force origin feature/scale-web
 
 step "done: every guard behaved as documented"

@@ -156,9 +156,8 @@ impl<'repo> PublicHistory<'repo> {
         }
         // git's early exit, which gix's merge-base lacks: a commit whose generation number
         // is higher than every tip's cannot be their ancestor.
-        if let (Some(max), Some(graph)) = (self.max_tip_generation, &self.graph_cache)
-            && let Some(c) = graph.commit_by_id(commit)
-            && c.generation() > max
+        if let Some(max) = self.max_tip_generation
+            && self.generation(commit, 64).is_some_and(|g| g > max)
         {
             return Ok(false);
         }
@@ -169,6 +168,30 @@ impl<'repo> PublicHistory<'repo> {
             .merge_bases_many_with_graph(commit, &tips, &mut graph)
             .map_err(HistoryError::from)?;
         Ok(bases.iter().any(|b| *b == commit))
+    }
+
+    /// The commit-graph generation of `commit`; for commits newer than the graph (what a
+    /// hook usually asks about), one more than their parents', up to `depth` levels.
+    fn generation(&self, commit: ObjectId, depth: usize) -> Option<u32> {
+        let graph = self.graph_cache.as_ref()?;
+        if let Some(c) = graph.commit_by_id(commit) {
+            return Some(c.generation());
+        }
+        if depth == 0 {
+            return None;
+        }
+        let parents: Vec<ObjectId> = self
+            .repo
+            .find_commit(commit)
+            .ok()?
+            .parent_ids()
+            .map(|id| id.detach())
+            .collect();
+        let mut max = 0;
+        for parent in parents {
+            max = max.max(self.generation(parent, depth - 1)?);
+        }
+        Some(max + 1)
     }
 
     /// A public ref containing `commit`, to name in messages. `prefer` (for example the

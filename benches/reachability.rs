@@ -1,0 +1,218 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! "Is this commit on any remote branch?" — the question behind prevent-amend-after-push —
+//! against the seed's `git branch -r --contains <sha>` and a `git merge-base --is-ancestor`
+//! loop over every remote branch, in the same run.
+//!
+//! Setup generates a repository with `git fast-import`: a history of `BENCH_COMMITS`
+//! commits (default 200,000) and `BENCH_BRANCHES` remote-tracking branches (default 2,000)
+//! spread over it, plus one local commit on top. Queries: the local commit (recent, not
+//! public), the newest public commit, and an old commit every branch contains. Measured
+//! without and with `git commit-graph write --reachable`.
+//!
+//! gitops-guardrails is measured in-process (open the repository, read the public refs,
+//! answer), the baselines as the processes a hook would spawn.
+//!
+//! Run: `cargo bench --bench reachability`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use guardrails_git::history::{PublicHistory, PublicScope};
+
+/// How many refs the is-ancestor loop runs over before it is scaled (see below).
+const SAMPLE_REFS: usize = 40;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let commits = env_or("BENCH_COMMITS", 200_000);
+    let branches = env_or("BENCH_BRANCHES", 2_000);
+    let rounds = env_or("BENCH_ROUNDS", 5);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo_dir = dir.path();
+    let started = Instant::now();
+    generate(repo_dir, commits, branches);
+    eprintln!(
+        "generated {commits} commits, {branches} remote branches in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let recent = rev(repo_dir, "refs/heads/main");
+    let newest_public = rev(repo_dir, "refs/remotes/origin/b0");
+    let old = rev(repo_dir, "refs/tags/old");
+    let queries = [
+        ("recent, unpushed", recent.as_str(), false),
+        ("newest public", newest_public.as_str(), true),
+        ("old (on every branch)", old.as_str(), true),
+    ];
+
+    for graph in [false, true] {
+        if graph {
+            // Written before the local commit exists, as after a fetch: the hook must
+            // derive the new commit's generation from its parents.
+            git(repo_dir, &["update-ref", "-d", "refs/heads/main"]);
+            git(repo_dir, &["commit-graph", "write", "--reachable"]);
+            git(repo_dir, &["update-ref", "refs/heads/main", &recent]);
+        }
+        println!(
+            "\n{} commit-graph ({rounds} rounds, median per query)",
+            if graph { "with" } else { "without" }
+        );
+        println!(
+            "{:<24} {:>14} {:>22} {:>26} {:>10} {:>10}",
+            "commit",
+            "guardrails",
+            "git branch -r --contains",
+            "merge-base --is-ancestor",
+            "ratio A",
+            "ratio B"
+        );
+        for (label, sha, expected) in queries {
+            let ours = median_of(rounds, || {
+                let start = Instant::now();
+                let repo = gix::open(repo_dir).expect("open");
+                let history = PublicHistory::read(&repo, &PublicScope::default()).expect("refs");
+                let id = gix::ObjectId::from_hex(sha.as_bytes()).expect("sha");
+                let public = history.is_public(id).expect("reachability");
+                assert_eq!(public, expected, "{label}");
+                start.elapsed()
+            });
+            let contains = median_of(rounds, || {
+                let start = Instant::now();
+                let out = Command::new("git")
+                    .args(["branch", "-r", "--contains", sha])
+                    .current_dir(repo_dir)
+                    .output()
+                    .expect("git");
+                assert_eq!(!out.stdout.is_empty(), expected, "{label}");
+                start.elapsed()
+            });
+            // One process per ref: on large repositories the full loop takes minutes, so
+            // it runs over a sample of refs and is scaled to all of them when the answer
+            // needs every ref (an unpushed commit); a hit stops the loop early anyway.
+            let refs = remote_refs(repo_dir);
+            let sample = refs.len().min(SAMPLE_REFS);
+            let mut found = false;
+            let start = Instant::now();
+            for r in &refs[..sample] {
+                let ok = Command::new("git")
+                    .args(["merge-base", "--is-ancestor", sha, r])
+                    .current_dir(repo_dir)
+                    .status()
+                    .expect("git")
+                    .success();
+                if ok {
+                    found = true;
+                    break;
+                }
+            }
+            let mut is_ancestor = start.elapsed();
+            if !found {
+                is_ancestor = is_ancestor.mul_f64(refs.len() as f64 / sample as f64);
+            }
+            assert_eq!(found, expected, "{label}");
+            println!(
+                "{:<24} {:>12.1}ms {:>20.1}ms {:>24.1}ms {:>9.1}x {:>9.1}x",
+                label,
+                ms(ours),
+                ms(contains),
+                ms(is_ancestor),
+                ms(contains) / ms(ours),
+                ms(is_ancestor) / ms(ours),
+            );
+        }
+    }
+    println!(
+        "\nratio A = git branch -r --contains / guardrails; ratio B = is-ancestor loop / guardrails \
+         (loop over {SAMPLE_REFS} refs, scaled to all refs when it finds nothing)"
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn median_of(rounds: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut samples: Vec<Duration> = (0..rounds.max(1)).map(|_| f()).collect();
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// A linear history (so every branch contains the old commits) with branches every
+/// `commits / branches` commits from the top, and one unpushed local commit.
+fn generate(dir: &Path, commits: usize, branches: usize) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    let mut stdin = std::io::BufWriter::new(child.stdin.take().expect("stdin"));
+    for i in 1..=commits {
+        writeln!(stdin, "commit refs/heads/history\nmark :{i}").unwrap();
+        writeln!(
+            stdin,
+            "committer Bench <b@example.test> {} +0000",
+            1_600_000_000 + i
+        )
+        .unwrap();
+        writeln!(stdin, "data 0").unwrap();
+        if i > 1 {
+            writeln!(stdin, "from :{}", i - 1).unwrap();
+        }
+        writeln!(stdin).unwrap();
+    }
+    let step = (commits / branches.max(1)).max(1);
+    for b in 0..branches {
+        let mark = commits.saturating_sub(b * step).max(1);
+        writeln!(stdin, "reset refs/remotes/origin/b{b}\nfrom :{mark}\n").unwrap();
+    }
+    writeln!(stdin, "reset refs/tags/old\nfrom :100\n").unwrap();
+    writeln!(
+        stdin,
+        "commit refs/heads/main\ncommitter Bench <b@example.test> {} +0000\ndata 5\nlocal\nfrom :{commits}\n",
+        1_600_000_000 + commits + 1
+    )
+    .unwrap();
+    drop(stdin);
+    assert!(child.wait().expect("fast-import").success());
+}
+
+fn remote_refs(dir: &Path) -> Vec<String> {
+    let out = Command::new("git")
+        .args(["for-each-ref", "--format=%(refname)", "refs/remotes"])
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn rev(dir: &Path, name: &str) -> String {
+    let out = Command::new("git")
+        .args(["rev-parse", name])
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .expect("git");
+    assert!(status.success(), "git {args:?}");
+}
