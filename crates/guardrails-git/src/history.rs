@@ -108,12 +108,16 @@ impl<'repo> PublicHistory<'repo> {
         let mut tips = Vec::new();
         let platform = repo.references().map_err(HistoryError::from)?;
         for reference in platform.remote_branches().map_err(HistoryError::from)? {
-            let Ok(mut reference) = reference else {
+            let Ok(reference) = reference else {
                 continue;
             };
-            if matches!(reference.target(), gix::refs::TargetRef::Symbolic(_)) {
+            // Remote-tracking refs point at commits: their target is used as is. Peeling
+            // would look up every object (thousands of refs, one pack lookup each) only to
+            // find commits; symbolic refs (`origin/HEAD`) alias a listed branch.
+            let gix::refs::TargetRef::Object(id) = reference.target() else {
                 continue;
-            }
+            };
+            let id = id.to_owned();
             let full = reference.name().as_bstr().to_string();
             let Some(short) = full.strip_prefix("refs/remotes/") else {
                 continue;
@@ -122,12 +126,9 @@ impl<'repo> PublicHistory<'repo> {
             if !scope.includes(remote, branch) {
                 continue;
             }
-            let Ok(id) = reference.peel_to_id() else {
-                continue;
-            };
             tips.push(PublicTip {
                 name: short.to_owned(),
-                id: id.detach(),
+                id,
             });
         }
         let graph_cache = repo.commit_graph_if_enabled().ok().flatten();
