@@ -1,9 +1,10 @@
 //! Which commits are public: reachable from a remote-tracking ref.
 
 use gix::ObjectId;
-use globset::{GlobBuilder, GlobMatcher};
+use globset::GlobMatcher;
 
 use crate::InvalidPattern;
+use crate::protected::compile_globs;
 
 /// Which remote-tracking refs count as public (`--remote`, `--public`).
 #[derive(Debug, Clone, Default)]
@@ -16,19 +17,7 @@ impl PublicScope {
     /// `remotes`: remote names that count (empty: all). `globs`: patterns matched against
     /// `<remote>/<branch>` (empty: every branch).
     pub fn new(remotes: &[String], globs: &[String]) -> Result<Self, InvalidPattern> {
-        let globs = globs
-            .iter()
-            .map(|pattern| {
-                GlobBuilder::new(pattern)
-                    .literal_separator(true)
-                    .build()
-                    .map(|g| (pattern.clone(), g.compile_matcher()))
-                    .map_err(|source| InvalidPattern {
-                        pattern: pattern.clone(),
-                        source,
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let globs = compile_globs(globs)?;
         Ok(Self {
             remotes: remotes.to_vec(),
             globs,

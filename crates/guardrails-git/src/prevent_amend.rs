@@ -75,7 +75,7 @@ pub fn check(
         Stage::PreRebase => check_rebase(ctx, repo, &history, &mut report)?,
         Stage::PrePush => {
             if let Some(push) = &ctx.push {
-                check_push(push, repo, &history, options, &mut report)?;
+                check_push(push, repo, options, &mut report)?;
             }
         }
         _ => report.note(
@@ -288,7 +288,6 @@ fn rebase_refused(
 fn check_push(
     push: &Push,
     repo: &gix::Repository,
-    history: &PublicHistory<'_>,
     options: &Options,
     report: &mut Report,
 ) -> Result<(), HistoryError> {
@@ -364,7 +363,6 @@ fn check_push(
             )),
         );
     }
-    let _ = history;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Which branch names are protected.
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{GlobBuilder, GlobMatcher};
 
 /// The rule that made a branch protected, so messages can say why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,27 @@ pub struct InvalidPattern {
     pub source: globset::Error,
 }
 
+/// Compiles user globs the one way the suite matches names: against the whole name, `*`
+/// not crossing `/`, `\` escaping the next character.
+pub(crate) fn compile_globs(
+    patterns: &[String],
+) -> Result<Vec<(String, GlobMatcher)>, InvalidPattern> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map(|glob| (pattern.clone(), glob.compile_matcher()))
+                .map_err(|source| InvalidPattern {
+                    pattern: pattern.clone(),
+                    source,
+                })
+        })
+        .collect()
+}
+
 /// Protected branch names: exact names plus globs matched against the whole name.
 ///
 /// Globs follow gitignore/fnmatch conventions with one deliberate choice: `*` does not
@@ -57,20 +78,7 @@ impl ProtectedBranches {
         } else {
             names.to_vec()
         };
-        let globs = patterns
-            .iter()
-            .map(|pattern| {
-                GlobBuilder::new(pattern)
-                    .literal_separator(true)
-                    .backslash_escape(true)
-                    .build()
-                    .map(|glob: Glob| (pattern.clone(), glob.compile_matcher()))
-                    .map_err(|source| InvalidPattern {
-                        pattern: pattern.clone(),
-                        source,
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let globs = compile_globs(patterns)?;
         Ok(Self {
             exact,
             defaults,
