@@ -322,6 +322,7 @@ impl Sandbox {
                 if !args.is_empty() {
                     let var = match *id {
                         "master-check" => "GUARDRAILS_MASTER_CHECK_ARGS",
+                        "flux-kustomize-validate" => "GUARDRAILS_FLUX_VALIDATE_ARGS",
                         _ => "GUARDRAILS_PREVENT_AMEND_ARGS",
                     };
                     sandbox.set_env(var, &args.join(" "));

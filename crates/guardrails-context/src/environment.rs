@@ -33,6 +33,9 @@ const KNOWN: &[&str] = &[
     "GITHUB_HEAD_REF",
     "GITLAB_CI",
     "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+    // caches (flux-kustomize-validate outside a git repository)
+    "XDG_CACHE_HOME",
+    "HOME",
     // output
     "NO_COLOR",
     "CLICOLOR_FORCE",

@@ -12,4 +12,4 @@ mod protected;
 mod repository;
 
 pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};
-pub use repository::{Head, InProgress, OpenError, RepositoryState, open};
+pub use repository::{Head, InProgress, OpenError, RepositoryState, Workspace, open};

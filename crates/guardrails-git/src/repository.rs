@@ -122,3 +122,37 @@ fn original_branch(git_dir: &Path, in_progress: Option<InProgress>) -> Option<St
         _ => None,
     }
 }
+
+/// Where a hook that reads files works: the worktree's top level, the git directory
+/// shared by all worktrees (for caches), and the URLs of the remotes.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub top_level: std::path::PathBuf,
+    pub common_dir: std::path::PathBuf,
+    pub remote_urls: Vec<String>,
+}
+
+impl Workspace {
+    /// Reads the workspace of an open repository; `None` for a bare repository.
+    pub fn of(repo: &gix::Repository) -> Option<Workspace> {
+        let top_level = repo.workdir()?.to_path_buf();
+        let remote_urls = repo
+            .remote_names()
+            .iter()
+            .filter_map(|name| {
+                let name: &gix::bstr::BStr = name.as_ref();
+                repo.find_remote(name).ok()
+            })
+            .filter_map(|remote| {
+                remote
+                    .url(gix::remote::Direction::Fetch)
+                    .map(|url| url.to_bstring().to_string())
+            })
+            .collect();
+        Some(Workspace {
+            top_level,
+            common_dir: repo.common_dir().to_path_buf(),
+            remote_urls,
+        })
+    }
+}

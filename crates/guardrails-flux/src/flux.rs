@@ -1,0 +1,312 @@
+//! Flux objects that drive rendering: `Kustomization` (kustomize.toolkit.fluxcd.io) roots,
+//! the `GitRepository` sources they name, and the ConfigMaps / Secrets that
+//! `postBuild.substituteFrom` reads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use guardrails_yaml::{Node, Span, Value};
+
+/// One Flux Kustomization found in a repository file.
+#[derive(Debug, Clone)]
+pub struct FluxKustomization {
+    pub file: PathBuf,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// Where diagnostics about the object as a whole point: its `kind:` value.
+    pub kind_span: Span,
+    /// `spec.path` and its position; `None` means the source root.
+    pub path: Option<(String, Span)>,
+    pub source_kind: Option<String>,
+    pub source_name: Option<String>,
+    pub source_namespace: Option<String>,
+    pub components: Vec<(String, Span)>,
+    pub ignore_missing_components: bool,
+    /// The spec fields kustomize-controller merges into the build (targetNamespace,
+    /// namePrefix, nameSuffix, patches, images), as kustomization fields in JSON.
+    pub overlay_fields: BTreeMap<&'static str, String>,
+    pub post_build: Option<PostBuild>,
+}
+
+impl FluxKustomization {
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PostBuild {
+    /// The `postBuild:` key.
+    pub span: Span,
+    pub substitute: Vec<Variable>,
+    pub substitute_from: Vec<SubstituteFrom>,
+    /// `substituteStrategy: Always` runs substitution even when no variable resolved.
+    pub always: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub name_span: Span,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubstituteFrom {
+    pub kind: String,
+    pub name: String,
+    pub optional: bool,
+    pub span: Span,
+}
+
+/// A GitRepository defined in the repository.
+#[derive(Debug, Clone)]
+pub struct GitRepository {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Data keys of a ConfigMap or Secret; a value is `None` when it cannot be known offline
+/// (SOPS-encrypted).
+#[derive(Debug, Clone)]
+pub struct VariableSource {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub data: BTreeMap<String, Option<String>>,
+}
+
+pub const KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io/";
+
+fn is_kind(doc: &Node, group_prefix: &str, kind: &str) -> bool {
+    doc.str_at(&["apiVersion"])
+        .is_some_and(|v| v.starts_with(group_prefix))
+        && doc.str_at(&["kind"]) == Some(kind)
+}
+
+pub fn flux_kustomization(file: &std::path::Path, doc: &Node) -> Option<FluxKustomization> {
+    if !is_kind(doc, KUSTOMIZE_GROUP, "Kustomization") {
+        return None;
+    }
+    let spec = doc.get("spec");
+    let at = |path: &[&str]| spec.and_then(|s| s.at(path));
+    let mut overlay_fields = BTreeMap::new();
+    for (flux_field, kustomize_field) in [
+        ("targetNamespace", "namespace"),
+        ("namePrefix", "namePrefix"),
+        ("nameSuffix", "nameSuffix"),
+        ("patches", "patches"),
+        ("images", "images"),
+    ] {
+        if let Some(value) = at(&[flux_field]).filter(|v| !v.is_null()) {
+            overlay_fields.insert(kustomize_field, to_json(value));
+        }
+    }
+    let post_build = spec.and_then(|s| s.entry("postBuild")).map(|(key, pb)| {
+        let substitute = pb
+            .get("substitute")
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(Variable {
+                    name: k.scalar_text()?,
+                    name_span: k.span,
+                    value: v.scalar_text().unwrap_or_default(),
+                })
+            })
+            .collect();
+        let substitute_from = pb
+            .get("substituteFrom")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|item| {
+                Some(SubstituteFrom {
+                    kind: item.str_at(&["kind"])?.to_owned(),
+                    name: item.str_at(&["name"])?.to_owned(),
+                    optional: matches!(
+                        item.get("optional").map(|o| &o.value),
+                        Some(Value::Bool(true))
+                    ),
+                    span: item.span,
+                })
+            })
+            .collect();
+        PostBuild {
+            span: key.span,
+            substitute,
+            substitute_from,
+            always: pb.str_at(&["substituteStrategy"]) == Some("Always"),
+        }
+    });
+    Some(FluxKustomization {
+        file: file.to_path_buf(),
+        name: doc
+            .str_at(&["metadata", "name"])
+            .unwrap_or("<unnamed>")
+            .to_owned(),
+        namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),
+        kind_span: doc.get("kind").map(|k| k.span).unwrap_or(doc.span),
+        path: at(&["path"]).and_then(|p| Some((p.as_str()?.to_owned(), p.span))),
+        source_kind: at(&["sourceRef", "kind"])
+            .and_then(Node::as_str)
+            .map(str::to_owned),
+        source_name: at(&["sourceRef", "name"])
+            .and_then(Node::as_str)
+            .map(str::to_owned),
+        source_namespace: at(&["sourceRef", "namespace"])
+            .and_then(Node::as_str)
+            .map(str::to_owned),
+        components: at(&["components"])
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| Some((c.as_str()?.to_owned(), c.span)))
+            .collect(),
+        ignore_missing_components: matches!(
+            at(&["ignoreMissingComponents"]).map(|v| &v.value),
+            Some(Value::Bool(true))
+        ),
+        overlay_fields,
+        post_build,
+    })
+}
+
+pub fn git_repository(doc: &Node) -> Option<GitRepository> {
+    if !is_kind(doc, "source.toolkit.fluxcd.io/", "GitRepository") {
+        return None;
+    }
+    Some(GitRepository {
+        name: doc.str_at(&["metadata", "name"])?.to_owned(),
+        namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),
+        url: doc.str_at(&["spec", "url"]).map(str::to_owned),
+    })
+}
+
+pub fn variable_source(doc: &Node) -> Option<VariableSource> {
+    let kind = doc.str_at(&["kind"])?;
+    if doc.str_at(&["apiVersion"]) != Some("v1") || !matches!(kind, "ConfigMap" | "Secret") {
+        return None;
+    }
+    let encrypted = doc.get("sops").is_some();
+    let mut data = BTreeMap::new();
+    for field in ["data", "stringData"] {
+        for (key, value) in doc.get(field).and_then(Node::as_map).unwrap_or(&[]) {
+            let Some(key) = key.scalar_text() else {
+                continue;
+            };
+            let value = if encrypted {
+                None
+            } else if field == "data" && kind == "Secret" {
+                value.as_str().and_then(decode_base64)
+            } else {
+                value.scalar_text()
+            };
+            data.insert(key, value);
+        }
+    }
+    Some(VariableSource {
+        kind: kind.to_owned(),
+        name: doc.str_at(&["metadata", "name"])?.to_owned(),
+        namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),
+        data,
+    })
+}
+
+/// Standard base64 as Kubernetes stores Secret `data`.
+fn decode_base64(text: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for byte in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A node as JSON text, which every YAML parser reads: the overlay kustomize-controller
+/// would generate is written this way, so no YAML emitter is needed.
+pub fn to_json(node: &Node) -> String {
+    let mut out = String::new();
+    write_json(node, &mut out);
+    out
+}
+
+fn write_json(node: &Node, out: &mut String) {
+    match &node.value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) if f.is_finite() => out.push_str(&f.to_string()),
+        Value::Float(_) => out.push_str("null"),
+        Value::String(s) => write_json_string(s, out),
+        Value::Seq(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            out.push('{');
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(&key.scalar_text().unwrap_or_default(), out);
+                out.push(':');
+                write_json(value, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+pub fn write_json_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_secret_data() {
+        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some("hello"));
+        assert_eq!(decode_base64("!!").as_deref(), None);
+    }
+}

@@ -1,0 +1,658 @@
+//! The render phase: a bounded pool of workers runs the renderer (or reuses a cached
+//! render), parses the output and checks it; the caller turns each result into
+//! diagnostics as it arrives, so only a few renders are ever held in memory.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use guardrails_report::{Diagnostic, Report, Severity};
+use guardrails_yaml::{Limits, Node, Span};
+
+use crate::cache::RenderCache;
+use crate::flux::{FluxKustomization, VariableSource};
+use crate::plan::{Plan, Target};
+use crate::render::{BuildFailure, Renderer};
+use crate::source_checks::at;
+use crate::{Options, Stats, codes, paths};
+
+pub struct RenderContext<'a> {
+    pub renderer: &'a Renderer,
+    pub renderer_version: &'a str,
+    pub cache: Option<&'a RenderCache>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum WorkBuild {
+    Dir(PathBuf),
+    Generated {
+        resources: Vec<PathBuf>,
+        components: Vec<PathBuf>,
+        fields: BTreeMap<&'static str, String>,
+    },
+}
+
+/// One render job.
+#[derive(Debug)]
+pub struct Work {
+    pub target: usize,
+    pub build: WorkBuild,
+    pub cache_key: String,
+    pub substitutions: Vec<Substitution>,
+}
+
+/// What kustomize-controller's postBuild would do to this render.
+#[derive(Debug, Clone)]
+pub struct Substitution {
+    pub flux: usize,
+    /// Known variables; `None` values exist but are unknown offline (SOPS).
+    pub vars: HashMap<String, Option<String>>,
+    /// Every `substituteFrom` source was found, so an undefined variable is certain.
+    pub complete: bool,
+}
+
+impl Substitution {
+    /// `None` when the Flux Kustomization has no `postBuild`, or when substitution would
+    /// not run (no variable resolves and the strategy is not `Always`).
+    pub fn for_flux(
+        index: usize,
+        ks: &FluxKustomization,
+        variable_sources: &[VariableSource],
+    ) -> Option<Substitution> {
+        let post_build = ks.post_build.as_ref()?;
+        let mut vars = HashMap::new();
+        let mut complete = true;
+        // Later `substituteFrom` entries override earlier ones; inline `substitute` wins.
+        for from in &post_build.substitute_from {
+            let found = variable_sources.iter().find(|v| {
+                v.kind == from.kind
+                    && v.name == from.name
+                    && (v.namespace.is_none()
+                        || ks.namespace.is_none()
+                        || v.namespace == ks.namespace)
+            });
+            match found {
+                Some(source) => {
+                    for (key, value) in &source.data {
+                        vars.insert(key.clone(), value.clone());
+                    }
+                }
+                None if from.optional => {}
+                None => complete = false,
+            }
+        }
+        for variable in &post_build.substitute {
+            vars.insert(
+                variable.name.clone(),
+                Some(guardrails_envsubst::strip_newlines(&variable.value)),
+            );
+        }
+        let runs = !vars.is_empty() || post_build.always || !complete;
+        runs.then_some(Substitution {
+            flux: index,
+            vars,
+            complete,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct RenderResult {
+    pub target: usize,
+    pub cached: bool,
+    pub renderer_time: Duration,
+    pub outcome: Result<Findings, BuildFailure>,
+}
+
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub objects: usize,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug)]
+pub enum Problem {
+    Unparsable(String),
+    MissingField {
+        object: String,
+        kind: Option<String>,
+        name: Option<String>,
+        field: &'static str,
+    },
+    Duplicate {
+        object: String,
+        kind: String,
+        name: String,
+    },
+    Substitution {
+        flux: usize,
+        object: String,
+        message: String,
+        /// The `${...}` text, to find the use in the sources.
+        expression: String,
+        variable: Option<String>,
+        undefined: bool,
+        /// kustomize-controller fails the build on it (some unsupported operators only
+        /// misbehave).
+        fails: bool,
+    },
+}
+
+/// Runs `work` on `jobs` threads and hands every result to `on_result` on this thread.
+pub fn run(
+    context: &RenderContext<'_>,
+    work: Vec<Work>,
+    jobs: usize,
+    mut on_result: impl FnMut(RenderResult),
+) {
+    let next = AtomicUsize::new(0);
+    let work = &work;
+    let (sender, receiver) = mpsc::sync_channel::<RenderResult>(jobs);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(work.len()) {
+            let sender = sender.clone();
+            let next = &next;
+            // Parsing a render recurses per nesting level: give workers room.
+            let _ = std::thread::Builder::new()
+                .stack_size(16 * 1024 * 1024)
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = work.get(index) else { break };
+                        if sender.send(render_one(context, item)).is_err() {
+                            break;
+                        }
+                    }
+                });
+        }
+        drop(sender);
+        for result in receiver {
+            on_result(result);
+        }
+    });
+}
+
+fn render_one(context: &RenderContext<'_>, work: &Work) -> RenderResult {
+    let started = Instant::now();
+    let cached = context.cache.and_then(|c| c.get(&work.cache_key));
+    let from_cache = cached.is_some();
+    let rendered = match cached {
+        Some(text) => Ok(text),
+        None => {
+            let result = build(context, &work.build);
+            if let (Ok(text), Some(cache)) = (&result, context.cache) {
+                cache.put(&work.cache_key, text);
+            }
+            result
+        }
+    };
+    let renderer_time = if from_cache {
+        Duration::ZERO
+    } else {
+        started.elapsed()
+    };
+    RenderResult {
+        target: work.target,
+        cached: from_cache,
+        renderer_time,
+        outcome: rendered.map(|text| check(&text, &work.substitutions)),
+    }
+}
+
+fn build(context: &RenderContext<'_>, build: &WorkBuild) -> Result<String, BuildFailure> {
+    match build {
+        WorkBuild::Dir(dir) => context.renderer.build(dir, context.timeout),
+        WorkBuild::Generated {
+            resources,
+            components,
+            fields,
+        } => {
+            let failure = |stderr: String| BuildFailure {
+                command: context.renderer.name().to_owned(),
+                stderr,
+                timed_out: false,
+            };
+            let temp = tempfile::Builder::new()
+                .prefix("flux-kustomize-validate-")
+                .tempdir()
+                .map_err(|e| failure(format!("cannot create a temporary directory: {e}")))?;
+            let dir = temp
+                .path()
+                .canonicalize()
+                .unwrap_or_else(|_| temp.path().to_path_buf());
+            let text = generated_kustomization(&dir, resources, components, fields);
+            std::fs::write(dir.join("kustomization.yaml"), text)
+                .map_err(|e| failure(format!("cannot write the generated kustomization: {e}")))?;
+            context.renderer.build(&dir, context.timeout)
+        }
+    }
+}
+
+/// The kustomization kustomize-controller would generate, as JSON (valid YAML), with
+/// paths relative to `dir` so the load restrictor sees ordinary relative entries.
+pub fn generated_kustomization(
+    dir: &Path,
+    resources: &[PathBuf],
+    components: &[PathBuf],
+    fields: &BTreeMap<&'static str, String>,
+) -> String {
+    let list = |items: &[PathBuf]| {
+        let mut out = String::from("[");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::flux::write_json_string(
+                &paths::relative_to(item, dir).to_string_lossy(),
+                &mut out,
+            );
+        }
+        out.push(']');
+        out
+    };
+    let mut text = String::from(
+        "{\"apiVersion\":\"kustomize.config.k8s.io/v1beta1\",\"kind\":\"Kustomization\"",
+    );
+    text.push_str(&format!(",\"resources\":{}", list(resources)));
+    if !components.is_empty() {
+        text.push_str(&format!(",\"components\":{}", list(components)));
+    }
+    for (field, value) in fields {
+        text.push_str(&format!(",\"{field}\":{value}"));
+    }
+    text.push_str("}\n");
+    text
+}
+
+/// Checks one render: every object has apiVersion, kind and metadata.name; no object
+/// appears twice; and Flux's postBuild substitution would succeed.
+fn check(text: &str, substitutions: &[Substitution]) -> Findings {
+    let docs = match guardrails_yaml::parse_documents(text, &Limits::rendered()) {
+        Ok(docs) => docs,
+        Err(error) => {
+            return Findings {
+                objects: 0,
+                problems: vec![Problem::Unparsable(error.message)],
+            };
+        }
+    };
+    let mut findings = Findings::default();
+    let mut seen: HashSet<(String, String, String, String)> = HashSet::new();
+    let mut reported_undefined: HashSet<(usize, String)> = HashSet::new();
+    let objects: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
+    findings.objects = objects.len();
+    for (i, doc) in objects.iter().enumerate() {
+        let api = doc.str_at(&["apiVersion"]);
+        let kind = doc.str_at(&["kind"]);
+        let name = doc.str_at(&["metadata", "name"]);
+        let namespace = doc.str_at(&["metadata", "namespace"]).unwrap_or("");
+        let object = describe(kind, namespace, name);
+        for (field, present) in [
+            ("apiVersion", api.is_some()),
+            ("kind", kind.is_some()),
+            ("metadata.name", name.is_some()),
+        ] {
+            if !present {
+                findings.problems.push(Problem::MissingField {
+                    object: object.clone(),
+                    kind: kind.map(str::to_owned),
+                    name: name.map(str::to_owned),
+                    field,
+                });
+            }
+        }
+        if let (Some(api), Some(kind), Some(name)) = (api, kind, name) {
+            let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+            let key = (
+                group.to_owned(),
+                kind.to_owned(),
+                namespace.to_owned(),
+                name.to_owned(),
+            );
+            if !seen.insert(key) {
+                findings.problems.push(Problem::Duplicate {
+                    object: object.clone(),
+                    kind: kind.to_owned(),
+                    name: name.to_owned(),
+                });
+            }
+        }
+        if substitutions.is_empty() || substitution_disabled(doc) {
+            continue;
+        }
+        let start = doc.span.offset.min(text.len());
+        let end = objects
+            .get(i + 1)
+            .map_or(text.len(), |next| next.span.offset.min(text.len()));
+        let chunk = text.get(start..end.max(start)).unwrap_or("");
+        if !chunk.contains("${") {
+            continue;
+        }
+        for substitution in substitutions {
+            let lookup = |name: &str| -> Option<String> {
+                substitution
+                    .vars
+                    .get(name)
+                    .map(|v| v.clone().unwrap_or_default())
+            };
+            let options = guardrails_envsubst::Options { strict: true };
+            let Err(errors) = guardrails_envsubst::substitute(chunk, &lookup, options) else {
+                continue;
+            };
+            for error in errors {
+                let expression = chunk
+                    .get(error.offset..error.offset + error.len)
+                    .unwrap_or("")
+                    .to_owned();
+                let variable = match &error.kind {
+                    guardrails_envsubst::SubstErrorKind::Undefined { name } => Some(name.clone()),
+                    _ => None,
+                };
+                let undefined = variable.is_some();
+                if undefined && !substitution.complete {
+                    // A substituteFrom source outside the repository may define it.
+                    continue;
+                }
+                let dedupe = (substitution.flux, format!("{}|{expression}", error.kind));
+                if !reported_undefined.insert(dedupe) {
+                    continue;
+                }
+                findings.problems.push(Problem::Substitution {
+                    flux: substitution.flux,
+                    object: object.clone(),
+                    message: error.kind.to_string(),
+                    expression,
+                    variable,
+                    undefined,
+                    fails: error.flux_fails(),
+                });
+            }
+        }
+    }
+    findings
+}
+
+/// The opt-out kustomize-controller honours, as a label or an annotation.
+fn substitution_disabled(doc: &Node) -> bool {
+    ["labels", "annotations"].iter().any(|field| {
+        doc.at(&["metadata", field, "kustomize.toolkit.fluxcd.io/substitute"])
+            .and_then(Node::as_str)
+            == Some("disabled")
+    })
+}
+
+fn describe(kind: Option<&str>, namespace: &str, name: Option<&str>) -> String {
+    let kind = kind.unwrap_or("<no kind>");
+    let name = name.unwrap_or("<no name>");
+    if namespace.is_empty() {
+        format!("{kind} {name}")
+    } else {
+        format!("{kind} {namespace}/{name}")
+    }
+}
+
+/// Turns one result into diagnostics, pointing at sources where they can be found.
+pub fn absorb(
+    plan: &mut Plan,
+    result: RenderResult,
+    report: &mut Report,
+    stats: &mut Stats,
+    options: &Options,
+) {
+    stats.rendered += 1;
+    stats.renderer_time += result.renderer_time;
+    if result.cached {
+        stats.from_cache += 1;
+    }
+    let target = plan.targets[result.target].clone();
+    let findings = match result.outcome {
+        Ok(findings) => findings,
+        Err(failure) => {
+            report.push(build_failed(plan, &target, &failure));
+            return;
+        }
+    };
+    let strict = crate::at_least(options.flux_version, 2, 9);
+    for problem in findings.problems {
+        match problem {
+            Problem::Unparsable(message) => report.push(
+                Diagnostic::error(
+                    codes::BUILD_FAILED,
+                    format!(
+                        "{}: the renderer's output is not valid YAML: {message}",
+                        target.label
+                    ),
+                )
+                .with_path(paths::display(&target.anchor, &plan.repo_root)),
+            ),
+            Problem::MissingField {
+                object,
+                kind,
+                name,
+                field,
+            } => {
+                let message = format!("{object} rendered by {} has no `{field}`", target.label);
+                let help = "every Kubernetes object needs apiVersion, kind and metadata.name; \
+                            kustomize-controller refuses the whole apply otherwise";
+                let d = locate(plan, &target, kind.as_deref(), name.as_deref())
+                    .map(|(file, span)| {
+                        at(
+                            &mut plan.sources,
+                            &file,
+                            span,
+                            codes::MISSING_FIELD,
+                            Severity::Error,
+                            message.clone(),
+                            None,
+                        )
+                    })
+                    .unwrap_or_else(|| {
+                        Diagnostic::error(codes::MISSING_FIELD, message.clone())
+                            .with_path(paths::display(&target.anchor, &plan.repo_root))
+                    });
+                report.push(d.with_help(help));
+            }
+            Problem::Duplicate { object, kind, name } => {
+                let message = format!("{object} is rendered twice by {}", target.label);
+                let d = locate(plan, &target, Some(&kind), Some(&name))
+                    .map(|(file, span)| {
+                        at(
+                            &mut plan.sources,
+                            &file,
+                            span,
+                            codes::DUPLICATE_OBJECT,
+                            Severity::Error,
+                            message.clone(),
+                            None,
+                        )
+                    })
+                    .unwrap_or_else(|| {
+                        Diagnostic::error(codes::DUPLICATE_OBJECT, message.clone())
+                            .with_path(paths::display(&target.anchor, &plan.repo_root))
+                    });
+                report.push(d.with_help(
+                    "two resources produce the same (group, kind, namespace, name); \
+                     remove one, or give them distinct names (namePrefix/nameSuffix)",
+                ));
+            }
+            Problem::Substitution {
+                flux,
+                object,
+                message,
+                expression,
+                variable,
+                undefined,
+                fails,
+            } => {
+                let ks = plan.flux[flux].clone();
+                let (code, severity) = if undefined {
+                    let severity = if strict {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    (codes::UNRESOLVED_VARIABLE, severity)
+                } else if fails {
+                    (codes::SUBSTITUTION, Severity::Error)
+                } else {
+                    (codes::SUBSTITUTION, Severity::Warning)
+                };
+                let help = match (&variable, strict) {
+                    (Some(var), true) => format!(
+                        "Flux {} substitutes strictly: define `{var}` in postBuild.substitute or a \
+                         substituteFrom ConfigMap/Secret, give it a default (`${{{var}:=value}}`), \
+                         escape it as `$${{{var}}}`, or label the object \
+                         kustomize.toolkit.fluxcd.io/substitute: disabled",
+                        options.flux_version
+                    ),
+                    (Some(var), false) => format!(
+                        "Flux {} replaces an undefined `{var}` with an empty string (and Flux 2.9 \
+                         fails the build): define it, give it a default, or escape it as `$${{{var}}}`",
+                        options.flux_version
+                    ),
+                    (None, _) => {
+                        "Flux's envsubst supports ${var}, ${var:=default}, ${var:-default} \
+                                  and the string operators; escape a literal as $${...}"
+                            .to_owned()
+                    }
+                };
+                let post_build_span = ks.post_build.as_ref().map_or(ks.kind_span, |p| p.span);
+                let at_flux = at(
+                    &mut plan.sources,
+                    &ks.file,
+                    post_build_span,
+                    code,
+                    severity,
+                    format!(
+                        "Flux Kustomization {}: {message} (in {object} rendered from {})",
+                        ks.display_name(),
+                        target.label
+                    ),
+                    Some("postBuild of this Kustomization".to_owned()),
+                )
+                .with_help(help.clone());
+                report.push(at_flux);
+                if let Some((file, span)) = find_use(plan, &target, &expression) {
+                    let at_use = at(
+                        &mut plan.sources,
+                        &file,
+                        span,
+                        code,
+                        severity,
+                        format!(
+                            "{message}: used here, substituted by Flux Kustomization {}",
+                            ks.display_name()
+                        ),
+                        Some(expression.clone()),
+                    )
+                    .with_help(help);
+                    report.push(at_use);
+                }
+            }
+        }
+    }
+}
+
+/// The first source document of `target` with this kind and name: its `metadata.name`.
+fn locate(
+    plan: &mut Plan,
+    target: &Target,
+    kind: Option<&str>,
+    name: Option<&str>,
+) -> Option<(PathBuf, Span)> {
+    for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
+        let Some(Ok(docs)) = plan.sources.documents(file) else {
+            continue;
+        };
+        for doc in docs {
+            if kind.is_some() && doc.str_at(&["kind"]) != kind {
+                continue;
+            }
+            if name.is_some() && doc.str_at(&["metadata", "name"]) != name {
+                continue;
+            }
+            let span = doc
+                .at(&["metadata", "name"])
+                .or_else(|| doc.get("kind"))
+                .map_or(doc.span, |n| n.span);
+            return Some((file.clone(), span));
+        }
+    }
+    None
+}
+
+/// Where a `${...}` expression is written in the sources of a render.
+fn find_use(plan: &mut Plan, target: &Target, expression: &str) -> Option<(PathBuf, Span)> {
+    if expression.is_empty() {
+        return None;
+    }
+    for file in &target.closure {
+        let Some(text) = plan.sources.load(file).text() else {
+            continue;
+        };
+        if let Some(offset) = text.find(expression) {
+            let line = text[..offset].matches('\n').count() + 1;
+            let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+            return Some((
+                file.clone(),
+                Span {
+                    offset,
+                    len: expression.len(),
+                    line,
+                    column,
+                },
+            ));
+        }
+    }
+    None
+}
+
+fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Diagnostic {
+    let stderr: Vec<&str> = failure.stderr.lines().collect();
+    let shown = stderr
+        .iter()
+        .take(12)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let more = if stderr.len() > 12 {
+        format!("\n… {} more lines", stderr.len() - 12)
+    } else {
+        String::new()
+    };
+    let named = named_file(&plan.repo_root, target, &failure.stderr);
+    let mut d = Diagnostic::error(
+        codes::BUILD_FAILED,
+        format!(
+            "{} does not build{}: {}",
+            target.label,
+            named
+                .as_ref()
+                .map(|f| format!(" (the error names {})", paths::display(f, &plan.repo_root)))
+                .unwrap_or_default(),
+            stderr.first().copied().unwrap_or("the renderer failed")
+        ),
+    )
+    .with_help(format!("command: {}\n{shown}{more}", failure.command));
+    d = match named {
+        Some(file) => d.with_path(paths::display(&file, &plan.repo_root)),
+        None => d.with_path(paths::display(&target.anchor, &plan.repo_root)),
+    };
+    d
+}
+
+/// A file of the build that the renderer's message names, if any.
+fn named_file(repo_root: &Path, target: &Target, stderr: &str) -> Option<PathBuf> {
+    target
+        .closure
+        .iter()
+        .filter(|f| !f.ends_with("kustomization.yaml") || stderr.contains(&*f.to_string_lossy()))
+        .find(|file| {
+            stderr.contains(&*file.to_string_lossy())
+                || stderr.contains(&paths::display(file, repo_root))
+        })
+        .cloned()
+}

@@ -1,0 +1,582 @@
+//! Checks that need no renderer: YAML syntax, what kustomizations point at, Flux objects
+//! against their API definitions, and Flux Kustomization paths, components and variables.
+//! Each finding points at the file and line that needs the fix.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use guardrails_report::{Diagnostic, Severity};
+use guardrails_yaml::{ReadError, Span};
+
+use crate::flux::{FluxKustomization, VariableSource};
+use crate::graph::{Graph, Resolved};
+use crate::kustomization::InputKind;
+use crate::sources::Sources;
+use crate::{Options, codes, paths};
+
+pub struct Checks {
+    repo_root: PathBuf,
+    allow_remote_bases: bool,
+    flux_version: guardrails_flux_api::FluxVersion,
+    pub diagnostics: Vec<Diagnostic>,
+    pub notes: Vec<Diagnostic>,
+    blocked_kustomizations: BTreeSet<PathBuf>,
+    pub blocked_targets: BTreeSet<PathBuf>,
+}
+
+/// A diagnostic at `span` of `path`, or at the file when its text is not at hand.
+pub fn at(
+    sources: &mut Sources,
+    path: &Path,
+    span: Span,
+    code: &'static str,
+    severity: Severity,
+    message: impl Into<String>,
+    label: impl Into<Option<String>>,
+) -> Diagnostic {
+    let diagnostic = Diagnostic::new(code, severity, message);
+    match sources.source_file(path) {
+        Some(source) => {
+            let start = span.offset.min(source.text.len());
+            let len = span.len.min(source.text.len() - start);
+            diagnostic.with_span(source, start, len, label)
+        }
+        None => diagnostic.with_path(sources.display(path)),
+    }
+}
+
+impl Checks {
+    pub fn new(repo_root: &Path, options: &Options) -> Self {
+        Checks {
+            repo_root: repo_root.to_path_buf(),
+            allow_remote_bases: options.allow_remote_bases,
+            flux_version: options.flux_version,
+            diagnostics: Vec::new(),
+            notes: Vec::new(),
+            blocked_kustomizations: BTreeSet::new(),
+            blocked_targets: BTreeSet::new(),
+        }
+    }
+
+    fn show(&self, path: &Path) -> String {
+        paths::display(path, &self.repo_root)
+    }
+
+    /// YAML syntax and Flux API checks of `files`; returns the files that cannot be
+    /// parsed (builds reading them are not rendered: the YAML diagnostic says why).
+    pub fn check_files(
+        &mut self,
+        files: &BTreeSet<PathBuf>,
+        sources: &mut Sources,
+    ) -> BTreeSet<PathBuf> {
+        let mut broken = BTreeSet::new();
+        for file in files.iter().filter(|f| paths::is_yaml(f)) {
+            if !file.is_file() {
+                continue;
+            }
+            if let Some(error) = &sources.load(file).read_error {
+                let (code, help) = match error {
+                    ReadError::TooLarge { .. } => (
+                        codes::YAML_LIMIT,
+                        "split the file, or exclude it with --exclude if it is not a manifest",
+                    ),
+                    ReadError::Io(_) => (codes::YAML_NOT_TEXT, "check the file's permissions"),
+                    ReadError::Binary { .. } | ReadError::NotUtf8 { .. } => (
+                        codes::YAML_NOT_TEXT,
+                        "Kubernetes manifests are UTF-8 text; re-encode the file or exclude it",
+                    ),
+                };
+                self.diagnostics.push(
+                    Diagnostic::error(code, format!("{}: {error}", self.show(file)))
+                        .with_path(self.show(file))
+                        .with_help(help),
+                );
+                broken.insert(file.clone());
+                continue;
+            }
+            let parsed = match sources.documents(file) {
+                Some(Ok(docs)) => Ok(docs.clone()),
+                Some(Err(error)) => Err(error.clone()),
+                None => continue,
+            };
+            match parsed {
+                Err(error) => {
+                    let budget = error.message.contains("budget")
+                        || error.message.contains("limit exceeded");
+                    let (code, help) = if budget {
+                        (
+                            codes::YAML_LIMIT,
+                            "the document exceeds the parser's limits (nesting, aliases or size); \
+                             Kubernetes manifests never need this much",
+                        )
+                    } else {
+                        (
+                            codes::YAML_SYNTAX,
+                            "fix the YAML syntax; kustomize and the Flux controllers reject the file",
+                        )
+                    };
+                    let span = error_span(sources, file, &error);
+                    let diagnostic = at(
+                        sources,
+                        file,
+                        span,
+                        code,
+                        Severity::Error,
+                        format!("{}: {}", self.show(file), error.message),
+                        Some("here".to_owned()),
+                    )
+                    .with_help(help);
+                    self.diagnostics.push(diagnostic);
+                    broken.insert(file.clone());
+                }
+                Ok(docs) => {
+                    for doc in &docs {
+                        for finding in guardrails_flux_api::check_object(doc, self.flux_version) {
+                            let severity = match finding.severity {
+                                guardrails_flux_api::Severity::Error => Severity::Error,
+                                guardrails_flux_api::Severity::Warning => Severity::Warning,
+                            };
+                            let mut d = at(
+                                sources,
+                                file,
+                                finding.span,
+                                finding.code,
+                                severity,
+                                finding.message,
+                                None,
+                            );
+                            d.help = finding.help;
+                            self.diagnostics.push(d);
+                        }
+                    }
+                }
+            }
+        }
+        broken
+    }
+
+    /// What one kustomization points at: missing entries, escapes, remote bases,
+    /// `helmCharts` and plugins that kustomize-controller refuses.
+    pub fn check_kustomization(&mut self, graph: &Graph, k: usize, sources: &mut Sources) {
+        let kustomization = &graph.kustomizations[k];
+        let file = kustomization.file.clone();
+        let mut blocked = false;
+        for (input, resolved) in kustomization.inputs.iter().zip(&graph.resolved[k]) {
+            let field = input.kind.field();
+            let entry = &input.entry;
+            let finding = match resolved {
+                Resolved::File(path) if input.kind.accepts_directory() || !path.is_dir() => {
+                    self.check_plugin_file(input.kind, path, input.span, &file, sources);
+                    None
+                }
+                Resolved::File(_) | Resolved::Kustomization(_) => None,
+                Resolved::Missing => Some((
+                    codes::MISSING_PATH,
+                    Severity::Error,
+                    format!("`{field}` entry `{entry}` does not exist"),
+                    format!(
+                        "{} resolves to {}; fix the path or restore the file",
+                        self.show(&file),
+                        self.show(&input.path)
+                    ),
+                )),
+                Resolved::DirWithoutKustomization(dir) => Some((
+                    codes::MISSING_PATH,
+                    Severity::Error,
+                    format!(
+                        "`{field}` entry `{entry}` is a directory without a kustomization file"
+                    ),
+                    format!(
+                        "kustomize needs kustomization.yaml, kustomization.yml or Kustomization in {}",
+                        self.show(dir)
+                    ),
+                )),
+                Resolved::EscapesRoot => Some((
+                    codes::PATH_ESCAPES_ROOT,
+                    Severity::Error,
+                    format!("`{field}` entry `{entry}` leaves the repository"),
+                    "kustomize-controller only reads files inside the source it fetched; \
+                     move the file into the repository"
+                        .to_owned(),
+                )),
+                Resolved::Remote if !self.allow_remote_bases => Some((
+                    codes::REMOTE_BASE,
+                    Severity::Error,
+                    format!("`{field}` entry `{entry}` is a remote base"),
+                    "remote bases are fetched at build time (and refused by controllers run \
+                     with --no-remote-bases); vendor it into the repository, or pass \
+                     --allow-remote-bases"
+                        .to_owned(),
+                )),
+                Resolved::Remote => None,
+            };
+            if let Some((code, severity, message, help)) = finding {
+                blocked = true;
+                let d =
+                    at(sources, &file, input.span, code, severity, message, None).with_help(help);
+                self.diagnostics.push(d);
+            }
+        }
+        if let Some(span) = kustomization.helm_charts {
+            blocked = true;
+            let d = at(
+                sources,
+                &file,
+                span,
+                codes::HELM_CHARTS,
+                Severity::Error,
+                "`helmCharts` needs `--enable-helm`, which kustomize-controller never passes",
+                None,
+            )
+            .with_help("deploy the chart with a Flux HelmRelease instead");
+            self.diagnostics.push(d);
+        }
+        for plugin in &kustomization.inline_plugins {
+            if let Some(reason) = plugin_reason(&plugin.text) {
+                blocked = true;
+                let d = at(
+                    sources,
+                    &file,
+                    plugin.span,
+                    codes::PLUGIN,
+                    Severity::Error,
+                    reason,
+                    None,
+                )
+                .with_help(PLUGIN_HELP);
+                self.diagnostics.push(d);
+            }
+        }
+        if blocked {
+            self.blocked_kustomizations.insert(file);
+        }
+    }
+
+    fn check_plugin_file(
+        &mut self,
+        kind: InputKind,
+        path: &Path,
+        span: Span,
+        kustomization_file: &Path,
+        sources: &mut Sources,
+    ) {
+        if !matches!(
+            kind,
+            InputKind::Generator | InputKind::Transformer | InputKind::Validator
+        ) {
+            return;
+        }
+        let Some(text) = sources.load(path).text().map(str::to_owned) else {
+            return;
+        };
+        if let Some(reason) = plugin_reason(&text) {
+            let d = at(
+                sources,
+                kustomization_file,
+                span,
+                codes::PLUGIN,
+                Severity::Error,
+                format!("{reason} ({})", self.show(path)),
+                None,
+            )
+            .with_help(PLUGIN_HELP);
+            self.diagnostics.push(d);
+            self.blocked_kustomizations
+                .insert(kustomization_file.to_path_buf());
+        }
+    }
+
+    /// `spec.path` must exist inside the repository; returns whether it does.
+    pub fn check_flux_path(
+        &mut self,
+        ks: &FluxKustomization,
+        dir: &Path,
+        sources: &mut Sources,
+    ) -> bool {
+        let (text, span) = ks
+            .path
+            .clone()
+            .unwrap_or_else(|| (".".into(), ks.kind_span));
+        let problem = if paths::escapes_root(dir, &self.repo_root) {
+            Some((
+                codes::PATH_ESCAPES_ROOT,
+                format!(
+                    "Flux Kustomization {} has spec.path `{text}` outside the repository",
+                    ks.display_name()
+                ),
+            ))
+        } else if !dir.exists() {
+            Some((
+                codes::PATH_NOT_FOUND,
+                format!(
+                    "Flux Kustomization {}: spec.path `{text}` does not exist \
+                     (kustomize-controller: \"kustomization path not found\")",
+                    ks.display_name()
+                ),
+            ))
+        } else if !dir.is_dir() {
+            Some((
+                codes::PATH_NOT_FOUND,
+                format!(
+                    "Flux Kustomization {}: spec.path `{text}` is a file, not a directory",
+                    ks.display_name()
+                ),
+            ))
+        } else {
+            None
+        };
+        let Some((code, message)) = problem else {
+            return true;
+        };
+        let d = at(
+            sources,
+            &ks.file,
+            span,
+            code,
+            Severity::Error,
+            message,
+            None,
+        )
+        .with_help(
+            "spec.path is relative to the root of the source (this repository); \
+             after moving a directory, update every Flux Kustomization that points at it",
+        );
+        self.diagnostics.push(d);
+        false
+    }
+
+    /// A `spec.path` without a kustomization file: kustomize-controller generates one
+    /// listing every YAML file, and every one of them must be Kubernetes objects.
+    pub fn check_plain_manifests(
+        &mut self,
+        ks: &FluxKustomization,
+        resources: &[PathBuf],
+        graph: &Graph,
+        sources: &mut Sources,
+    ) {
+        let mut blocked = false;
+        for file in resources.iter().filter(|r| graph.index_of_dir(r).is_none()) {
+            let docs = match sources.documents(file) {
+                Some(Ok(docs)) => docs.clone(),
+                _ => continue,
+            };
+            for doc in docs.iter().filter(|d| !d.is_null()) {
+                let api = doc.str_at(&["apiVersion"]);
+                let kind = doc.str_at(&["kind"]);
+                if api.is_some() && kind.is_some() {
+                    continue;
+                }
+                blocked = true;
+                let d = at(
+                    sources,
+                    file,
+                    doc.span,
+                    codes::NOT_KUBERNETES,
+                    Severity::Error,
+                    format!(
+                        "{} is not a Kubernetes object, but Flux Kustomization {} applies every YAML file under its path",
+                        self.show(file),
+                        ks.display_name()
+                    ),
+                    Some("no apiVersion/kind".to_owned()),
+                )
+                .with_help(
+                    "kustomize-controller generates a kustomization listing every .yaml/.yml file \
+                     in a path without one; move this file out, list it in .sourceignore, or add a \
+                     kustomization.yaml that names the manifests",
+                );
+                self.diagnostics.push(d);
+                break;
+            }
+        }
+        if blocked {
+            self.blocked_targets.insert(ks.file.clone());
+        }
+    }
+
+    /// Components and substitution variables of a Flux Kustomization.
+    pub fn check_flux_kustomization(
+        &mut self,
+        ks: &FluxKustomization,
+        variable_sources: &[VariableSource],
+        sources: &mut Sources,
+    ) {
+        let base = paths::join_normalized(
+            &self.repo_root,
+            ks.path
+                .as_ref()
+                .map_or(".", |(p, _)| p.trim_start_matches('/')),
+        );
+        for (component, span) in &ks.components {
+            let problem = if paths::is_remote(component) || Path::new(component).is_absolute() {
+                Some(format!(
+                    "component `{component}` is not a local relative path; kustomize-controller only accepts local components"
+                ))
+            } else {
+                let dir = paths::join_normalized(&base, component);
+                if paths::escapes_root(&dir, &self.repo_root) {
+                    Some(format!("component `{component}` leaves the repository"))
+                } else if !dir.is_dir() && !ks.ignore_missing_components {
+                    Some(format!(
+                        "component `{component}` does not exist (resolved against spec.path: {})",
+                        self.show(&dir)
+                    ))
+                } else {
+                    None
+                }
+            };
+            if let Some(message) = problem {
+                let d = at(sources, &ks.file, *span, codes::COMPONENT, Severity::Error, message, None)
+                    .with_help("components are directories relative to spec.path; set spec.ignoreMissingComponents to tolerate absent ones");
+                self.diagnostics.push(d);
+                self.blocked_targets.insert(ks.file.clone());
+            }
+        }
+        let Some(post_build) = &ks.post_build else {
+            return;
+        };
+        for variable in &post_build.substitute {
+            if !guardrails_envsubst::is_valid_var_name(&variable.name) {
+                let d = at(
+                    sources,
+                    &ks.file,
+                    variable.name_span,
+                    codes::SUBSTITUTION,
+                    Severity::Error,
+                    format!(
+                        "substitution variable `{}` is not a valid name; kustomize-controller fails the whole build",
+                        variable.name
+                    ),
+                    None,
+                )
+                .with_help("variable names match ^[_[:alpha:]][_[:alpha:][:digit:]]*$");
+                self.diagnostics.push(d);
+            }
+        }
+        for from in &post_build.substitute_from {
+            let found = variable_sources.iter().any(|v| {
+                v.kind == from.kind
+                    && v.name == from.name
+                    && (v.namespace.is_none()
+                        || ks.namespace.is_none()
+                        || v.namespace == ks.namespace)
+            });
+            if !found && !from.optional {
+                self.notes.push(
+                    Diagnostic::advice(
+                        codes::UNRESOLVED_VARIABLE,
+                        format!(
+                            "{} {} (substituteFrom of {}) is not in the repository; variables it may define are not checked",
+                            from.kind,
+                            from.name,
+                            ks.display_name()
+                        ),
+                    )
+                    .with_path(self.show(&ks.file)),
+                );
+            }
+        }
+    }
+
+    pub fn note_external(&mut self, ks: &FluxKustomization, reason: &str) {
+        self.notes.push(
+            Diagnostic::advice(
+                codes::EXTERNAL_SOURCE,
+                format!(
+                    "not rendering Flux Kustomization {}: {reason}",
+                    ks.display_name()
+                ),
+            )
+            .with_path(self.show(&ks.file)),
+        );
+    }
+
+    pub fn blocked_kustomizations(&self) -> &BTreeSet<PathBuf> {
+        &self.blocked_kustomizations
+    }
+}
+
+const PLUGIN_HELP: &str = "kustomize-controller builds without plugins (no exec, container or \
+    alpha KRM functions, no Helm); use built-in generators and transformers, or render the \
+    output into the repository";
+
+/// Why a generator/transformer configuration would be refused: it names an exec or
+/// container KRM function, or a plugin kind that is not built in.
+fn plugin_reason(text: &str) -> Option<String> {
+    if text.contains("config.kubernetes.io/function") || text.contains("config.k8s.io/function") {
+        return Some("the plugin configuration names a KRM function (exec or container)".into());
+    }
+    let docs = guardrails_yaml::parse_documents(text, &guardrails_yaml::Limits::default()).ok()?;
+    for doc in docs {
+        let api = doc.str_at(&["apiVersion"]).unwrap_or("");
+        let kind = doc.str_at(&["kind"]).unwrap_or("");
+        if kind.is_empty() || api == "builtin" || api.starts_with("builtin/") {
+            continue;
+        }
+        if BUILTIN_PLUGIN_KINDS.contains(&kind) {
+            continue;
+        }
+        if kind == "HelmChartInflationGenerator" {
+            return Some("HelmChartInflationGenerator needs --enable-helm, which kustomize-controller never passes".into());
+        }
+        return Some(format!(
+            "`{api}` `{kind}` is not a built-in kustomize plugin; it would need plugins enabled"
+        ));
+    }
+    None
+}
+
+const BUILTIN_PLUGIN_KINDS: &[&str] = &[
+    "AnnotationsTransformer",
+    "ConfigMapGenerator",
+    "HashTransformer",
+    "ImageTagTransformer",
+    "LabelTransformer",
+    "NamespaceTransformer",
+    "PatchJson6902Transformer",
+    "PatchStrategicMergeTransformer",
+    "PatchTransformer",
+    "PrefixSuffixTransformer",
+    "PrefixTransformer",
+    "SuffixTransformer",
+    "ReplicaCountTransformer",
+    "SecretGenerator",
+    "ValueAddTransformer",
+    "ReplacementTransformer",
+    "IAMPolicyGenerator",
+    "SortOrderTransformer",
+];
+
+fn error_span(sources: &mut Sources, file: &Path, error: &guardrails_yaml::ParseError) -> Span {
+    if let Some(offset) = error.offset {
+        return Span {
+            offset,
+            len: 1,
+            line: error.line.unwrap_or(0),
+            column: error.column.unwrap_or(0),
+        };
+    }
+    // Without a byte offset, derive it from line and column.
+    let text = sources.load(file).text().unwrap_or("");
+    let line = error.line.unwrap_or(1).max(1);
+    let column = error.column.unwrap_or(1).max(1);
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let line_text = text[line_start.min(text.len())..]
+        .lines()
+        .next()
+        .unwrap_or("");
+    let column_offset: usize = line_text
+        .char_indices()
+        .nth(column - 1)
+        .map_or(line_text.len(), |(i, _)| i);
+    Span {
+        offset: (line_start + column_offset).min(text.len()),
+        len: usize::from(line_start + column_offset < text.len()),
+        line,
+        column,
+    }
+}

@@ -1,0 +1,84 @@
+//! Every source file the run looks at, read once and parsed once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use guardrails_report::SourceFile;
+use guardrails_yaml::{Limits, Node, ParseError};
+
+/// One file's text (or why it has none) and, once asked for, its YAML documents.
+#[derive(Debug)]
+pub struct Source {
+    pub file: Option<SourceFile>,
+    pub read_error: Option<guardrails_yaml::ReadError>,
+    docs: Option<Result<Vec<Node>, ParseError>>,
+}
+
+impl Source {
+    pub fn text(&self) -> Option<&str> {
+        self.file.as_ref().map(|f| &*f.text)
+    }
+}
+
+/// The file cache of one run. Paths are absolute.
+pub struct Sources {
+    repo_root: PathBuf,
+    limits: Limits,
+    files: HashMap<PathBuf, Source>,
+}
+
+impl Sources {
+    pub fn new(repo_root: &Path) -> Self {
+        Sources {
+            repo_root: repo_root.to_path_buf(),
+            limits: Limits::default(),
+            files: HashMap::new(),
+        }
+    }
+
+    /// Reads `path` once; later calls return the same text.
+    pub fn load(&mut self, path: &Path) -> &Source {
+        let repo_root = &self.repo_root;
+        let limits = &self.limits;
+        self.files.entry(path.to_path_buf()).or_insert_with(|| {
+            match guardrails_yaml::read_text(path, limits) {
+                Ok(text) => Source {
+                    file: Some(SourceFile::new(
+                        crate::paths::display(path, repo_root),
+                        Arc::<str>::from(text),
+                    )),
+                    read_error: None,
+                    docs: None,
+                },
+                Err(error) => Source {
+                    file: None,
+                    read_error: Some(error),
+                    docs: None,
+                },
+            }
+        })
+    }
+
+    /// The YAML documents of `path`; `None` when it could not be read as text.
+    pub fn documents(&mut self, path: &Path) -> Option<&Result<Vec<Node>, ParseError>> {
+        self.load(path);
+        let limits = self.limits;
+        let source = self.files.get_mut(path)?;
+        let text = source.file.as_ref()?.text.clone();
+        Some(
+            source
+                .docs
+                .get_or_insert_with(|| guardrails_yaml::parse_documents(&text, &limits)),
+        )
+    }
+
+    /// How `path` shows in diagnostics.
+    pub fn display(&self, path: &Path) -> String {
+        crate::paths::display(path, &self.repo_root)
+    }
+
+    pub fn source_file(&mut self, path: &Path) -> Option<SourceFile> {
+        self.load(path).file.clone()
+    }
+}

@@ -1,0 +1,169 @@
+//! `flux-kustomize-validate`: render and validate the kustomize overlays and Flux
+//! Kustomizations that a change affects.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use gitops_guardrails::cli::{self, Output, OutputArgs};
+use guardrails_context::Environment;
+use guardrails_flux::{FluxVersion, Options, RendererChoice};
+use guardrails_report::Diagnostic;
+
+/// Render every kustomization a change affects, the way Flux's kustomize-controller
+/// builds it, and validate what it loads and renders.
+///
+/// With FILES (what pre-commit passes), only overlays and Flux Kustomizations that load
+/// one of them, directly or through bases and components, are rendered. With no files or
+/// --all, every one is.
+#[derive(Debug, Parser)]
+#[command(name = "flux-kustomize-validate", version, about, long_about = None)]
+struct Cli {
+    /// Changed files (relative to the current directory).
+    files: Vec<PathBuf>,
+
+    /// Validate every kustomization, whatever the file list says.
+    #[arg(long)]
+    all: bool,
+
+    /// Bound discovery to this directory (default: the repository's top level).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    /// Only overlays and files under paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+
+    /// Skip overlays and files under paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    /// The renderer: `kustomize build` when kustomize is on PATH, else `kubectl kustomize`.
+    #[arg(long, value_enum, default_value_t = RendererArg::Auto)]
+    renderer: RendererArg,
+
+    /// Renders run in parallel (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Allow remote bases (URLs, `github.com/...`) in `resources`; they are fetched at
+    /// render time.
+    #[arg(long)]
+    allow_remote_bases: bool,
+
+    /// Mirror this Flux release (e.g. 2.7): removed API versions, strict substitution.
+    #[arg(long, value_name = "X.Y", default_value = "2.9")]
+    flux_version: FluxVersion,
+
+    /// Do not read or write the render cache.
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Kill and report a render that runs longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+
+    /// Validate the files changed between two commits (CI); pre-commit passes them itself.
+    #[arg(long, value_name = "REF", requires = "to_ref")]
+    from_ref: Option<String>,
+
+    #[arg(long, value_name = "REF", requires = "from_ref")]
+    to_ref: Option<String>,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RendererArg {
+    Auto,
+    Kustomize,
+    Kubectl,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = Environment::from_process();
+    let output = Output::new(&cli.output, &env);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let workspace = guardrails_git::open(&cwd)
+        .ok()
+        .and_then(|repo| guardrails_git::Workspace::of(&repo));
+    let repo_root = workspace
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |w| w.top_level.clone());
+    let cache_dir = (!cli.no_cache)
+        .then(|| cache_dir(workspace.as_ref(), &env))
+        .flatten();
+
+    let mut files = cli.files.clone();
+    if files.is_empty()
+        && !cli.all
+        && let (Some(from), Some(to)) = (&cli.from_ref, &cli.to_ref)
+    {
+        match guardrails_flux::changed_files(&repo_root, from, to) {
+            Ok(changed) if changed.is_empty() => return output.finish(&Default::default()),
+            Ok(changed) => files = changed,
+            Err(error) => return output.fail(Diagnostic::error(cli::CANNOT_RUN, error)),
+        }
+    }
+
+    let options = Options {
+        root: cli.root.clone().unwrap_or_else(|| repo_root.clone()),
+        repo_root,
+        files,
+        all: cli.all,
+        include: cli.include.clone(),
+        exclude: cli.exclude.clone(),
+        renderer: match cli.renderer {
+            RendererArg::Auto => RendererChoice::Auto,
+            RendererArg::Kustomize => RendererChoice::Kustomize,
+            RendererArg::Kubectl => RendererChoice::Kubectl,
+        },
+        jobs: cli.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        }),
+        allow_remote_bases: cli.allow_remote_bases,
+        flux_version: cli.flux_version,
+        cache_dir,
+        timeout: Duration::from_secs(cli.timeout.max(1)),
+        remote_urls: workspace.map(|w| w.remote_urls).unwrap_or_default(),
+        want_renderer_version: cli.output.verbose,
+    };
+    match guardrails_flux::validate(&options) {
+        Ok(mut outcome) => {
+            if cli.output.verbose {
+                let note = guardrails_flux::summary(&outcome.stats);
+                outcome
+                    .report
+                    .note("flux-kustomize-validate::summary", note);
+            }
+            output.finish(&outcome.report)
+        }
+        Err(error) => {
+            let help = match &error {
+                guardrails_flux::Error::Renderer(_) => {
+                    "install kubectl (it embeds kustomize) or kustomize, or choose one with --renderer"
+                }
+                guardrails_flux::Error::Glob { .. } => "globs use `*`, `**`, `?` and `{a,b}`",
+                guardrails_flux::Error::Root { .. } => "--root must be a readable directory",
+            };
+            output.fail(Diagnostic::error(cli::CANNOT_RUN, error.to_string()).with_help(help))
+        }
+    }
+}
+
+/// Renders are cached in the repository's git directory (shared by its worktrees), or in
+/// the user's cache directory outside a repository.
+fn cache_dir(workspace: Option<&guardrails_git::Workspace>, env: &Environment) -> Option<PathBuf> {
+    const NAME: &str = "flux-kustomize-validate";
+    if let Some(workspace) = workspace {
+        return Some(workspace.common_dir.join("gitops-guardrails").join(NAME));
+    }
+    let base = env.get("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| {
+        env.get("HOME")
+            .map(|home| PathBuf::from(home).join(".cache"))
+    })?;
+    Some(base.join("gitops-guardrails").join(NAME))
+}
