@@ -7,6 +7,7 @@
 //! directory and private temporary directories: never to the user's tree. It never prints
 //! and never exits; findings come back as a [`Report`].
 
+mod batch;
 pub mod cache;
 pub mod codes;
 mod discover;
@@ -91,6 +92,8 @@ pub struct Stats {
     pub rendering: Duration,
     /// Time spent inside renderer processes, all workers together.
     pub renderer_time: Duration,
+    /// Time spent parsing and checking renders, all workers together.
+    pub checking: Duration,
     pub total: Duration,
 }
 
@@ -142,6 +145,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
     stats.skipped_empty = plan.skipped_empty.clone();
 
     let jobs = plan.jobs_to_render();
+    stats.preparation = started.elapsed();
     if !jobs.is_empty() {
         let renderer = Renderer::detect(options.renderer)?;
         let cache = options.cache_dir.as_deref().map(cache::RenderCache::new);
@@ -154,7 +158,6 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         };
         stats.renderer = Some(renderer.program.display().to_string());
         stats.renderer_version = Some(version.clone());
-        stats.preparation = started.elapsed();
         let render_started = Instant::now();
         let context = rendered::RenderContext {
             renderer: &renderer,
@@ -170,8 +173,6 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         if let Some(cache) = &cache {
             cache.prune();
         }
-    } else {
-        stats.preparation = started.elapsed();
     }
     report.diagnostics.sort_by(|a, b| {
         (a.file(), a.location().map(|l| (l.line, l.column)))
@@ -261,11 +262,12 @@ pub fn summary(stats: &Stats) -> String {
         ));
     }
     text.push_str(&format!(
-        "; {:.1} ms total: {:.1} ms discovery and graph, {:.1} ms rendering ({:.1} ms inside the renderer, all workers)",
+        "; {:.1} ms total: {:.1} ms discovery and graph, {:.1} ms rendering ({:.1} ms inside the renderer and {:.1} ms checking renders, all workers)",
         ms(stats.total),
         ms(stats.preparation),
         ms(stats.rendering),
         ms(stats.renderer_time),
+        ms(stats.checking),
     ));
     text
 }

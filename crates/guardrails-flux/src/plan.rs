@@ -528,11 +528,18 @@ impl Plan {
                     )
                 })
                 .collect();
+            let mut cluster_names = std::collections::BTreeSet::new();
+            for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
+                if let Some(Ok(docs)) = self.sources.documents(file) {
+                    cluster_names.extend(crate::batch::cluster_names(docs.iter()));
+                }
+            }
             work.push(Work {
                 target: t,
                 build,
                 cache_key: key.finish(),
                 substitutions,
+                cluster_names,
             });
         }
         work

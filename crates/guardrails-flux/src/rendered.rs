@@ -42,6 +42,9 @@ pub struct Work {
     pub build: WorkBuild,
     pub cache_key: String,
     pub substitutions: Vec<Substitution>,
+    /// Namespaces and CRDs (`Kind/name`) its sources define: what batching must keep
+    /// apart, since `namePrefix` does not rename them.
+    pub cluster_names: std::collections::BTreeSet<String>,
 }
 
 /// What kustomize-controller's postBuild would do to this render.
@@ -104,6 +107,7 @@ pub struct RenderResult {
     pub target: usize,
     pub cached: bool,
     pub renderer_time: Duration,
+    pub checking: Duration,
     pub outcome: Result<Findings, BuildFailure>,
 }
 
@@ -148,21 +152,33 @@ pub fn run(
     jobs: usize,
     mut on_result: impl FnMut(RenderResult),
 ) {
+    let mut pending = Vec::new();
+    for (index, item) in work.iter().enumerate() {
+        match context.cache.and_then(|c| c.get(&item.cache_key)) {
+            Some(text) => on_result(finish(item, Ok(text), true, Duration::ZERO)),
+            None => pending.push(index),
+        }
+    }
+    // A handful of renders are not worth a batch: a failure would cost a second round.
+    let batches = if pending.len() >= 2 * jobs.max(2) {
+        crate::batch::plan_batches(&work, &pending, jobs)
+    } else {
+        pending.iter().map(|&i| vec![i]).collect()
+    };
     let next = AtomicUsize::new(0);
     let work = &work;
+    let batches = &batches;
     let (sender, receiver) = mpsc::sync_channel::<RenderResult>(jobs);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.min(work.len()) {
+        for _ in 0..jobs.min(batches.len()) {
             let sender = sender.clone();
             let next = &next;
             // Parsing a render recurses per nesting level: give workers room.
             let _ = std::thread::Builder::new()
                 .stack_size(16 * 1024 * 1024)
                 .spawn_scoped(scope, move || {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = work.get(index) else { break };
-                        if sender.send(render_one(context, item)).is_err() {
+                    while let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if process(context, work, batch, &sender).is_err() {
                             break;
                         }
                     }
@@ -175,30 +191,60 @@ pub fn run(
     });
 }
 
+/// Renders `members` as one batch; when that fails, halves until each failing target
+/// is rendered on its own (which yields its own renderer message).
+fn process(
+    context: &RenderContext<'_>,
+    work: &[Work],
+    members: &[usize],
+    sender: &mpsc::SyncSender<RenderResult>,
+) -> Result<(), mpsc::SendError<RenderResult>> {
+    if let [single] = members {
+        return sender.send(render_one(context, &work[*single]));
+    }
+    let started = Instant::now();
+    match crate::batch::render_batch(context, work, members) {
+        Ok(texts) => {
+            let share = started.elapsed() / members.len() as u32;
+            for (&member, text) in members.iter().zip(texts) {
+                if let Some(cache) = context.cache {
+                    cache.put(&work[member].cache_key, &text);
+                }
+                sender.send(finish(&work[member], Ok(text), false, share))?;
+            }
+            Ok(())
+        }
+        Err(_) => {
+            let (left, right) = members.split_at(members.len() / 2);
+            process(context, work, left, sender)?;
+            process(context, work, right, sender)
+        }
+    }
+}
+
 fn render_one(context: &RenderContext<'_>, work: &Work) -> RenderResult {
     let started = Instant::now();
-    let cached = context.cache.and_then(|c| c.get(&work.cache_key));
-    let from_cache = cached.is_some();
-    let rendered = match cached {
-        Some(text) => Ok(text),
-        None => {
-            let result = build(context, &work.build);
-            if let (Ok(text), Some(cache)) = (&result, context.cache) {
-                cache.put(&work.cache_key, text);
-            }
-            result
-        }
-    };
-    let renderer_time = if from_cache {
-        Duration::ZERO
-    } else {
-        started.elapsed()
-    };
+    let result = build(context, &work.build);
+    if let (Ok(text), Some(cache)) = (&result, context.cache) {
+        cache.put(&work.cache_key, text);
+    }
+    finish(work, result, false, started.elapsed())
+}
+
+fn finish(
+    work: &Work,
+    rendered: Result<String, BuildFailure>,
+    cached: bool,
+    renderer_time: Duration,
+) -> RenderResult {
+    let checking_started = Instant::now();
+    let outcome = rendered.map(|text| check(&text, &work.substitutions));
     RenderResult {
         target: work.target,
-        cached: from_cache,
+        cached,
         renderer_time,
-        outcome: rendered.map(|text| check(&text, &work.substitutions)),
+        checking: checking_started.elapsed(),
+        outcome,
     }
 }
 
@@ -404,6 +450,7 @@ pub fn absorb(
 ) {
     stats.rendered += 1;
     stats.renderer_time += result.renderer_time;
+    stats.checking += result.checking;
     if result.cached {
         stats.from_cache += 1;
     }

@@ -154,7 +154,9 @@ const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
 fn parse_on_this_thread(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
     serde_saphyr::from_multiple_with_options::<Node>(text, limits.options()).map_err(|error| {
         let location = error.location();
-        let offset = location.and_then(|l| l.span().byte_offset()).map(|o| o as usize);
+        let offset = location
+            .and_then(|l| l.span().byte_offset())
+            .map(|o| o as usize);
         let line = location.map(|l| l.line() as usize).filter(|&l| l > 0);
         let column = location.map(|l| l.column() as usize).filter(|&c| c > 0);
         ParseError {
@@ -170,4 +172,3 @@ fn parse_on_this_thread(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseE
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_owned()
 }
-

@@ -12,7 +12,10 @@ fn nodes_carry_byte_offsets_lines_and_columns() {
     let name = docs[0].at(&["metadata", "name"]).unwrap();
     assert_eq!(name.as_str(), Some("demo"));
     assert_eq!((name.span.line, name.span.column), (4, 9));
-    assert_eq!(&text[name.span.offset..name.span.offset + name.span.len], "demo");
+    assert_eq!(
+        &text[name.span.offset..name.span.offset + name.span.len],
+        "demo"
+    );
     let (key, _) = docs[0].entry("kind").unwrap();
     assert_eq!(key.span.line, 2);
 }
@@ -70,7 +73,9 @@ fn alias_bombs_hit_the_budget_instead_of_memory() {
 fn deep_nesting_hits_the_budget() {
     let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     assert!(parse(&text).is_err());
-    let text: String = (0..5_000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let text: String = (0..5_000)
+        .map(|i| format!("{}k:\n", " ".repeat(i)))
+        .collect();
     assert!(parse(&text).is_err());
 }
 
@@ -102,4 +107,3 @@ fn binary_and_non_utf8_files_are_refused() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
-

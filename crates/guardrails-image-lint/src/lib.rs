@@ -1,0 +1,267 @@
+//! Lints Flux image automation so a commit cannot break a promotion path.
+//!
+//! A promotion path (`develop-*` → `staging-*` → `production-vX.Y.Z-<sha>-<ts>` tags of one
+//! immutable artifact) rests on four kinds of objects that no schema check relates to each
+//! other: image-reflector-controller's ImageRepositories and per-lane ImagePolicies,
+//! image-automation-controller's ImageUpdateAutomations, and the setter markers
+//! (`# {"$imagepolicy": "<ns>:<policy>:tag"}`) through which automations write tags back into
+//! Git. Every way they can silently stop working — a tag filter Go cannot compile, a policy
+//! that also selects another lane's tags, a marker the controller ignores, a file no
+//! automation covers, a kustomize `images[]` entry that matches nothing, a `staging-*` tag
+//! pinned in production — is a [`Finding`] here, with a stable code from [`codes`].
+//!
+//! [`Index::build`] reads the parsed sources once (setter markers are YAML comments, so it
+//! also scans the source text); [`Index::lint_sources`] runs the rules that need only the
+//! sources, [`Index::lint_render`] those that need what kustomize rendered. Tag filters are
+//! judged with [`guardrails_regex`], a port of Go's RE2 parser with exact DFA-based language
+//! questions, so "these two policies can select the same tag" comes with a witness tag, and
+//! every automaton is bounded.
+//!
+//! This crate never reads files, the environment or the network, never runs kustomize or a
+//! controller, and never prints. It does not judge API versions or object schemas: removed
+//! image API versions (`image-policy::api-removed`, …) and unknown fields belong to
+//! `guardrails-flux-api`, which also rejects a `sourceRef.kind` or `update.strategy` outside
+//! their enums — the two places where `automation::source-ref` / `automation::strategy`
+//! say the same thing in the terms of the promotion path.
+
+pub mod codes;
+mod gotemplate;
+mod imageref;
+mod markers;
+mod model;
+mod paths;
+mod render;
+mod rules;
+mod selector;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use guardrails_flux_api::FluxVersion;
+use guardrails_regex::{GoRegex, GoSyntaxError, GoTarget, Limits, TagMatcher};
+use guardrails_yaml::{Node, Span};
+
+/// A promotion lane: objects in the namespace `name` (or under a directory `name`) deploy
+/// tags starting with `tag_prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lane {
+    pub name: String,
+    pub tag_prefix: String,
+}
+
+impl Lane {
+    pub fn new(name: impl Into<String>, tag_prefix: impl Into<String>) -> Lane {
+        Lane {
+            name: name.into(),
+            tag_prefix: tag_prefix.into(),
+        }
+    }
+}
+
+/// `--lane NAME=TAG_PREFIX` that is not of that form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid lane `{input}`: expected NAME=TAG_PREFIX such as `production=production-`")]
+pub struct ParseLaneError {
+    input: String,
+}
+
+impl FromStr for Lane {
+    type Err = ParseLaneError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            Some((name, prefix)) if !name.trim().is_empty() && !prefix.is_empty() => {
+                Ok(Lane::new(name.trim(), prefix))
+            }
+            _ => Err(ParseLaneError {
+                input: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What to lint against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The promotion lanes, in promotion order.
+    pub lanes: Vec<Lane>,
+    /// The Flux release the cluster runs: decides which Go release compiles tag filters.
+    pub flux: FluxVersion,
+}
+
+impl Default for Config {
+    /// `develop=develop-`, `staging=staging-`, `production=production-`, current Flux.
+    fn default() -> Self {
+        Config {
+            lanes: vec![
+                Lane::new("develop", "develop-"),
+                Lane::new("staging", "staging-"),
+                Lane::new("production", "production-"),
+            ],
+            flux: FluxVersion::CURRENT,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn lane_of_namespace(&self, namespace: &str) -> Option<usize> {
+        self.lanes.iter().position(|l| l.name == namespace)
+    }
+
+    /// The deepest directory segment named after a lane (`apps/backend/production`,
+    /// `overlays/staging`).
+    pub(crate) fn lane_of_dir(&self, dir: &str) -> Option<usize> {
+        dir.rsplit('/')
+            .find_map(|segment| self.lanes.iter().position(|l| l.name == segment))
+    }
+
+    /// The Go release image-reflector-controller is built with. Flux 2.3 shipped IRC 0.32,
+    /// the first built with Go 1.22 (which accepts `(?<name>…)`); the other minor releases
+    /// only change error texts for oversized patterns and `\p{…}` names.
+    pub(crate) fn go_target(&self) -> GoTarget {
+        let FluxVersion { major, minor } = self.flux;
+        let go = match (major, minor) {
+            (0..=1, _) | (2, 0..=1) => 20,
+            (2, 2) => 21,
+            (2, 3) => 22,
+            (2, 4..=5) => 23,
+            (2, 6) => 24,
+            (2, 7..=8) => 25,
+            _ => 26,
+        };
+        GoTarget::go(go)
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The controller rejects the object, or the promotion path silently stops working.
+    Error,
+    /// Very likely wrong, or works only by luck.
+    Warning,
+}
+
+/// One problem, in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// One of [`codes`].
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    /// Repository-relative path (`/`-separated) of the file to fix.
+    pub path: String,
+    /// Where in that file; `None` when only the file is known.
+    pub span: Option<Span>,
+}
+
+/// One repository YAML file: repo-relative path with `/`, its text, its parsed documents.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFile<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub docs: &'a [Node],
+}
+
+/// One render (overlay or Flux Kustomization build): what kustomize produced.
+#[derive(Debug, Clone, Copy)]
+pub struct Render<'a> {
+    /// How the caller names the render in messages.
+    pub label: &'a str,
+    /// Repo-relative directory of the overlay (the Flux Kustomization's `spec.path`).
+    pub dir: &'a str,
+    /// Repo-relative paths of the kustomization files the build read. For a Flux
+    /// Kustomization build, include the file defining the Flux Kustomization: its
+    /// `spec.images` are then checked against this render.
+    pub kustomization_files: &'a [&'a str],
+    /// The rendered objects.
+    pub objects: &'a [Node],
+}
+
+/// A tag filter, compiled once.
+struct PatternInfo {
+    /// Go's verdict for the configured target.
+    syntax: Result<GoRegex, GoSyntaxError>,
+    /// Matcher for single tags; `None` when Go rejects the pattern or it is too large.
+    matcher: Option<TagMatcher>,
+}
+
+/// Everything learned from the sources once: policies, repositories, automations,
+/// namespaces (with labels), GitRepositories, markers, kustomize/Flux `images[]` entries.
+///
+/// `files` passed to [`Index::build`] must be every YAML file of the repository: absence
+/// of an object is a finding ("no ImagePolicy `production/backend`").
+pub struct Index {
+    config: Config,
+    model: model::Model,
+    patterns: HashMap<String, PatternInfo>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("policies", &self.model.policies.len())
+            .field("repositories", &self.model.repositories.len())
+            .field("automations", &self.model.automations.len())
+            .field("markers", &self.model.markers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Index {
+    pub fn build(files: &[SourceFile<'_>], config: &Config) -> Index {
+        let model = model::build(files, config);
+        let target = config.go_target();
+        let mut patterns = HashMap::new();
+        for policy in &model.policies {
+            let pattern = policy.pattern_text();
+            if patterns.contains_key(pattern) {
+                continue;
+            }
+            let syntax = guardrails_regex::check_go_syntax(pattern, target);
+            let matcher = syntax
+                .as_ref()
+                .ok()
+                .and_then(|re| re.matcher(Limits::default()).ok());
+            patterns.insert(pattern.to_owned(), PatternInfo { syntax, matcher });
+        }
+        Index {
+            config: config.clone(),
+            model,
+            patterns,
+        }
+    }
+
+    /// Rules that need only sources.
+    pub fn lint_sources(&self) -> Vec<Finding> {
+        finish(rules::lint(self))
+    }
+
+    /// Rules that need a render: unmatched images entries, lane mismatch of rendered images,
+    /// mutable tags.
+    pub fn lint_render(&self, render: &Render<'_>) -> Vec<Finding> {
+        finish(render::lint(self, render))
+    }
+
+    /// Whether the policy's filter keeps `tag` (`None`: unknown, the pattern is invalid or
+    /// too large to simulate). A policy without a pattern keeps every tag.
+    fn policy_accepts(&self, policy: &model::Policy, tag: &str) -> Option<bool> {
+        let info = self.patterns.get(policy.pattern_text())?;
+        info.matcher.as_ref().map(|m| m.accepts(tag))
+    }
+}
+
+/// Sorted by file and position, duplicates removed (one source object can be seen through
+/// several overlays).
+fn finish(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| {
+        let pos = |f: &Finding| f.span.map_or((0, 0), |s| (s.line, s.column));
+        (&a.path, pos(a), a.code, &a.message).cmp(&(&b.path, pos(b), b.code, &b.message))
+    });
+    findings.dedup();
+    findings
+}
+
+#[cfg(test)]
+mod tests;

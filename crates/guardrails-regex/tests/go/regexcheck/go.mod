@@ -1,0 +1,3 @@
+module regexcheck
+
+go 1.19
