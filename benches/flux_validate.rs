@@ -192,6 +192,12 @@ fn own_work_share(hook: &Path, dir: &Path, args: &[&str]) {
         total,
         own / total * 100.0
     );
+    let lint = number_before(" ms image automation lint");
+    println!(
+        "image automation lint (sources and renders): {:.1} ms, {:.1}% of the run",
+        lint,
+        lint / total * 100.0
+    );
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

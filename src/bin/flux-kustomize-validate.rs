@@ -56,6 +56,11 @@ struct Cli {
     #[arg(long, value_name = "X.Y", default_value = "2.9")]
     flux_version: FluxVersion,
 
+    /// A promotion lane and the tag prefix its ImagePolicy selects (repeatable; replaces
+    /// the defaults develop=develop-, staging=staging-, production=production-).
+    #[arg(long = "lane", value_name = "NAME=TAG_PREFIX")]
+    lanes: Vec<guardrails_flux::Lane>,
+
     /// Do not read or write the render cache.
     #[arg(long)]
     no_cache: bool,
@@ -130,6 +135,11 @@ fn main() -> ExitCode {
         timeout: Duration::from_secs(cli.timeout.max(1)),
         remote_urls: workspace.map(|w| w.remote_urls).unwrap_or_default(),
         want_renderer_version: cli.output.verbose,
+        lanes: if cli.lanes.is_empty() {
+            guardrails_image_lint::Config::default().lanes
+        } else {
+            cli.lanes.clone()
+        },
     };
     match guardrails_flux::validate(&options) {
         Ok(mut outcome) => {

@@ -593,3 +593,73 @@ per_client!(all_files_runs_every_overlay, |client| {
         .framework(client, &["run", HOOK, "--all-files"])
         .assert_refused("flux::path-not-found");
 });
+
+#[test]
+fn the_seeds_incident_a_staging_tag_pinned_in_production_is_refused() {
+    if !available() {
+        return;
+    }
+    let sandbox = corpus_sandbox();
+    let production = "flux/apps/backend/production/kustomization.yaml";
+    edit(
+        &sandbox,
+        production,
+        "newTag: production-v0.0.2-025c591-1770392924",
+        "newTag: staging-v0.0.2-025c591-1770392924",
+    );
+    // A policy that lets other lanes' tags in, and a marker naming another lane's policy.
+    let staging_policy = "flux/apps/backend/staging/image-policy.yaml";
+    edit(
+        &sandbox,
+        staging_policy,
+        "pattern: '^staging-",
+        "pattern: 'staging-",
+    );
+    let develop = "flux/apps/backend/develop/kustomization.yaml";
+    edit(
+        &sandbox,
+        develop,
+        "\"develop:backend:tag\"",
+        "\"production:backend:tag\"",
+    );
+    let (run, diagnostics) = validate(&sandbox, &[production, staging_policy, develop]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let line = line_of(&sandbox, production, "newTag:");
+    assert_reported(&diagnostics, "image::lane-mismatch", production, line);
+    assert_reported(
+        &diagnostics,
+        "image-policy::unanchored",
+        staging_policy,
+        line_of(&sandbox, staging_policy, "pattern:"),
+    );
+    let marker = line_of(&sandbox, develop, "$imagepolicy");
+    assert_reported(&diagnostics, "image::lane-mismatch", develop, marker);
+    assert_reported(&diagnostics, "setter::not-automated", develop, marker);
+    // The human report a reviewer reads, pinned.
+    let human = sandbox.hook(HOOK, &["--no-cache", production]);
+    let report: String = human
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("image::lane-mismatch"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("lane_mismatch_human", report);
+}
+
+#[test]
+fn flux_codes_render_as_github_annotations() {
+    if !available() {
+        return;
+    }
+    let sandbox = corpus_sandbox();
+    let flux_ks = "flux/bootstrap/apps/production/backend.yaml";
+    edit(
+        &sandbox,
+        flux_ks,
+        "path: ./flux/apps/backend/production",
+        "path: ./flux/apps/backend/prod",
+    );
+    let run = sandbox.hook(HOOK, &["--no-cache", "--format", "github", flux_ks]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    insta::assert_snapshot!("path_not_found_github", run.stdout);
+}

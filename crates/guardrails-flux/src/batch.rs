@@ -188,6 +188,11 @@ mod tests {
             cache_key: String::new(),
             substitutions: Vec::new(),
             cluster_names: names.iter().map(|n| (*n).to_owned()).collect(),
+            lint: crate::rendered::LintTarget {
+                label: String::new(),
+                dir: String::new(),
+                kustomization_files: Vec::new(),
+            },
         }
     }
 

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use guardrails_flux_api::FluxVersion;
+pub use guardrails_image_lint::Lane;
 use guardrails_report::Report;
 pub use render::{Renderer, RendererChoice};
 
@@ -55,6 +56,8 @@ pub struct Options {
     pub remote_urls: Vec<String>,
     /// Ask the renderer for its kustomize version even without a cache (for `--verbose`).
     pub want_renderer_version: bool,
+    /// Promotion lanes and the tag prefix of each, for the image automation lint.
+    pub lanes: Vec<guardrails_image_lint::Lane>,
 }
 
 /// Why validation could not run at all (exit 2).
@@ -94,6 +97,8 @@ pub struct Stats {
     pub renderer_time: Duration,
     /// Time spent parsing and checking renders, all workers together.
     pub checking: Duration,
+    /// Time spent in the image automation lint (sources and renders).
+    pub image_lint: Duration,
     pub total: Duration,
 }
 
@@ -143,6 +148,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
     stats.targets = plan.targets.len();
     stats.affected = plan.affected.len();
     stats.skipped_empty = plan.skipped_empty.clone();
+    stats.image_lint = plan.image_lint_time;
 
     let jobs = plan.jobs_to_render();
     stats.preparation = started.elapsed();
@@ -159,7 +165,9 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         stats.renderer = Some(renderer.program.display().to_string());
         stats.renderer_version = Some(version.clone());
         let render_started = Instant::now();
+        let image_index = plan.image_index.take();
         let context = rendered::RenderContext {
+            image_index: image_index.as_ref(),
             renderer: &renderer,
             renderer_version: &version,
             cache: cache.as_ref(),
@@ -262,12 +270,13 @@ pub fn summary(stats: &Stats) -> String {
         ));
     }
     text.push_str(&format!(
-        "; {:.1} ms total: {:.1} ms discovery and graph, {:.1} ms rendering ({:.1} ms inside the renderer and {:.1} ms checking renders, all workers)",
+        "; {:.1} ms total: {:.1} ms discovery and graph, {:.1} ms rendering ({:.1} ms inside the renderer and {:.1} ms checking renders, all workers); {:.1} ms image automation lint",
         ms(stats.total),
         ms(stats.preparation),
         ms(stats.rendering),
         ms(stats.renderer_time),
         ms(stats.checking),
+        ms(stats.image_lint),
     ));
     text
 }

@@ -87,6 +87,8 @@ pub enum Build {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub label: String,
+    /// The directory built: the overlay, or the Flux Kustomization's `spec.path`.
+    pub dir: PathBuf,
     /// The file a build failure points at.
     pub anchor: PathBuf,
     pub build: Build,
@@ -108,6 +110,14 @@ pub struct Plan {
     pub skipped_empty: Vec<String>,
     pub sources: Sources,
     pub variable_sources: Vec<VariableSource>,
+    /// Image automation facts of the whole repository (policies, markers, automations).
+    pub image_index: Option<guardrails_image_lint::Index>,
+    /// Files whose findings are reported: what the affected builds read and the changed
+    /// files; `None` with `--all` (everything).
+    pub in_scope: Option<BTreeSet<PathBuf>>,
+    reported_image_findings: std::collections::HashSet<(&'static str, PathBuf, usize, String)>,
+    /// Time spent in the image automation lint of sources.
+    pub image_lint_time: std::time::Duration,
 }
 
 impl Plan {
@@ -190,6 +200,10 @@ impl Plan {
             skipped_empty: Vec::new(),
             sources,
             variable_sources,
+            image_index: None,
+            in_scope: None,
+            reported_image_findings: Default::default(),
+            image_lint_time: std::time::Duration::ZERO,
         };
         plan.build_targets(
             &inventory.yaml_files,
@@ -260,6 +274,8 @@ impl Plan {
                 plan.skipped_empty.push(target.label.clone());
             }
         }
+        plan.in_scope = changed.map(|_| files.clone());
+        plan.lint_image_automation(&inventory.yaml_files, options, report);
         report.extend(std::mem::take(&mut checks.diagnostics));
         report.notes.extend(std::mem::take(&mut checks.notes));
         for label in &plan.skipped_empty {
@@ -272,6 +288,105 @@ impl Plan {
             );
         }
         plan
+    }
+
+    /// Image automation lint (part 2): builds the repository-wide index once and reports
+    /// the findings that need no render.
+    fn lint_image_automation(
+        &mut self,
+        yaml_files: &[PathBuf],
+        options: &Options,
+        report: &mut Report,
+    ) {
+        // Only files that can hold what the lint reads: image automation objects,
+        // Namespaces (their labels gate cross-namespace policies), GitRepositories,
+        // setter markers and `images:` entries. Workloads come from the renders.
+        let started = std::time::Instant::now();
+        let relevant: Vec<PathBuf> = yaml_files
+            .iter()
+            .filter(|file| {
+                self.sources.load(file).text().is_some_and(|text| {
+                    text.contains("image.toolkit.fluxcd.io")
+                        || text.contains("$imagepolicy")
+                        || text.contains("images:")
+                        || text.contains("Namespace")
+                        || text.contains("GitRepository")
+                })
+            })
+            .cloned()
+            .collect();
+        for file in &relevant {
+            self.sources.documents(file);
+        }
+        let shown: Vec<String> = relevant
+            .iter()
+            .map(|f| paths::display(f, &self.repo_root))
+            .collect();
+        let files: Vec<guardrails_image_lint::SourceFile<'_>> = relevant
+            .iter()
+            .zip(&shown)
+            .filter_map(|(file, path)| {
+                let (text, docs) = self.sources.parsed(file)?;
+                Some(guardrails_image_lint::SourceFile { path, text, docs })
+            })
+            .collect();
+        let config = guardrails_image_lint::Config {
+            lanes: options.lanes.clone(),
+            flux: options.flux_version,
+        };
+        let index = guardrails_image_lint::Index::build(&files, &config);
+        let findings = index.lint_sources();
+        drop(files);
+        for finding in findings {
+            self.push_image_finding(finding, report);
+        }
+        self.image_index = Some(index);
+        self.image_lint_time += started.elapsed();
+    }
+
+    /// Reports one image lint finding once, when its file is in scope.
+    pub fn push_image_finding(
+        &mut self,
+        finding: guardrails_image_lint::Finding,
+        report: &mut Report,
+    ) {
+        let path = self.repo_root.join(&finding.path);
+        if self
+            .in_scope
+            .as_ref()
+            .is_some_and(|scope| !scope.contains(&path))
+        {
+            return;
+        }
+        let key = (
+            finding.code,
+            path.clone(),
+            finding.span.map_or(0, |s| s.offset),
+            finding.message.clone(),
+        );
+        if !self.reported_image_findings.insert(key) {
+            return;
+        }
+        let severity = match finding.severity {
+            guardrails_image_lint::Severity::Error => guardrails_report::Severity::Error,
+            guardrails_image_lint::Severity::Warning => guardrails_report::Severity::Warning,
+        };
+        let mut diagnostic = match finding.span {
+            Some(span) => source_checks::at(
+                &mut self.sources,
+                &path,
+                span,
+                finding.code,
+                severity,
+                finding.message,
+                None,
+            ),
+            None => {
+                Diagnostic::new(finding.code, severity, finding.message).with_path(finding.path)
+            }
+        };
+        diagnostic.help = finding.help;
+        report.push(diagnostic);
     }
 
     fn affected_closure_contains(&self, file: &Path) -> bool {
@@ -322,6 +437,7 @@ impl Plan {
             self.graph.closure_files(k, &mut closure);
             by_dir.insert(kustomization.dir.clone(), self.targets.len());
             self.targets.push(Target {
+                dir: kustomization.dir.clone(),
                 label: paths::display(&kustomization.dir, &repo_root),
                 anchor: kustomization.file.clone(),
                 build: Build::Dir(kustomization.dir.clone()),
@@ -375,6 +491,7 @@ impl Plan {
                     self.graph.closure_files(k, &mut closure);
                     by_dir.insert(dir.clone(), self.targets.len());
                     self.targets.push(Target {
+                        dir: dir.clone(),
                         label: paths::display(&dir, &repo_root),
                         anchor: self.graph.kustomizations[k].file.clone(),
                         build: Build::Dir(dir),
@@ -394,6 +511,7 @@ impl Plan {
                     }
                     self.targets.push(Target {
                         label,
+                        dir: dir.clone(),
                         anchor: ks.file.clone(),
                         build: Build::Generated {
                             resources: vec![dir],
@@ -420,6 +538,7 @@ impl Plan {
                     }
                     self.targets.push(Target {
                         label,
+                        dir: dir.clone(),
                         anchor: ks.file.clone(),
                         empty: resources.is_empty(),
                         build: Build::Generated {
@@ -534,12 +653,30 @@ impl Plan {
                     cluster_names.extend(crate::batch::cluster_names(docs.iter()));
                 }
             }
+            let mut kustomization_files: Vec<String> = target
+                .closure
+                .iter()
+                .filter(|f| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| paths::KUSTOMIZATION_FILES.contains(&n))
+                })
+                .chain(target.flux.iter().map(|&f| &self.flux[f].file))
+                .map(|f| paths::display(f, &self.repo_root))
+                .collect();
+            kustomization_files.dedup();
+            let lint = crate::rendered::LintTarget {
+                label: target.label.clone(),
+                dir: paths::display(&target.dir, &self.repo_root),
+                kustomization_files,
+            };
             work.push(Work {
                 target: t,
                 build,
                 cache_key: key.finish(),
                 substitutions,
                 cluster_names,
+                lint,
             });
         }
         work

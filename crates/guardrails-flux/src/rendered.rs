@@ -20,6 +20,8 @@ use crate::{Options, Stats, codes, paths};
 
 pub struct RenderContext<'a> {
     pub renderer: &'a Renderer,
+    /// The image automation lint, run on every render.
+    pub image_index: Option<&'a guardrails_image_lint::Index>,
     pub renderer_version: &'a str,
     pub cache: Option<&'a RenderCache>,
     pub timeout: Duration,
@@ -45,6 +47,18 @@ pub struct Work {
     /// Namespaces and CRDs (`Kind/name`) its sources define: what batching must keep
     /// apart, since `namePrefix` does not rename them.
     pub cluster_names: std::collections::BTreeSet<String>,
+    pub lint: LintTarget,
+}
+
+/// What the image automation lint needs to know about a render besides its objects.
+#[derive(Debug, Clone)]
+pub struct LintTarget {
+    pub label: String,
+    /// Repository-relative directory built.
+    pub dir: String,
+    /// Repository-relative kustomization files the build read (and the Flux
+    /// Kustomization files whose spec applies).
+    pub kustomization_files: Vec<String>,
 }
 
 /// What kustomize-controller's postBuild would do to this render.
@@ -113,6 +127,8 @@ pub struct RenderResult {
 
 #[derive(Debug, Default)]
 pub struct Findings {
+    /// Time the image automation lint took on this render.
+    pub image_lint_time: Duration,
     pub objects: usize,
     pub problems: Vec<Problem>,
 }
@@ -120,6 +136,8 @@ pub struct Findings {
 #[derive(Debug)]
 pub enum Problem {
     Unparsable(String),
+    /// An image automation finding (part 2 of the hook).
+    Image(guardrails_image_lint::Finding),
     MissingField {
         object: String,
         kind: Option<String>,
@@ -155,7 +173,13 @@ pub fn run(
     let mut pending = Vec::new();
     for (index, item) in work.iter().enumerate() {
         match context.cache.and_then(|c| c.get(&item.cache_key)) {
-            Some(text) => on_result(finish(item, Ok(text), true, Duration::ZERO)),
+            Some(text) => on_result(finish(
+                context.image_index,
+                item,
+                Ok(text),
+                true,
+                Duration::ZERO,
+            )),
             None => pending.push(index),
         }
     }
@@ -210,7 +234,13 @@ fn process(
                 if let Some(cache) = context.cache {
                     cache.put(&work[member].cache_key, &text);
                 }
-                sender.send(finish(&work[member], Ok(text), false, share))?;
+                sender.send(finish(
+                    context.image_index,
+                    &work[member],
+                    Ok(text),
+                    false,
+                    share,
+                ))?;
             }
             Ok(())
         }
@@ -228,17 +258,18 @@ fn render_one(context: &RenderContext<'_>, work: &Work) -> RenderResult {
     if let (Ok(text), Some(cache)) = (&result, context.cache) {
         cache.put(&work.cache_key, text);
     }
-    finish(work, result, false, started.elapsed())
+    finish(context.image_index, work, result, false, started.elapsed())
 }
 
 fn finish(
+    image_index: Option<&guardrails_image_lint::Index>,
     work: &Work,
     rendered: Result<String, BuildFailure>,
     cached: bool,
     renderer_time: Duration,
 ) -> RenderResult {
     let checking_started = Instant::now();
-    let outcome = rendered.map(|text| check(&text, &work.substitutions));
+    let outcome = rendered.map(|text| check(&text, work, image_index));
     RenderResult {
         target: work.target,
         cached,
@@ -315,17 +346,38 @@ pub fn generated_kustomization(
 
 /// Checks one render: every object has apiVersion, kind and metadata.name; no object
 /// appears twice; and Flux's postBuild substitution would succeed.
-fn check(text: &str, substitutions: &[Substitution]) -> Findings {
+fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::Index>) -> Findings {
+    let substitutions = &work.substitutions;
     let docs = match guardrails_yaml::parse_documents(text, &Limits::rendered()) {
         Ok(docs) => docs,
         Err(error) => {
             return Findings {
+                image_lint_time: Duration::ZERO,
                 objects: 0,
                 problems: vec![Problem::Unparsable(error.message)],
             };
         }
     };
     let mut findings = Findings::default();
+    if let Some(index) = image_index {
+        let lint_started = Instant::now();
+        let files: Vec<&str> = work
+            .lint
+            .kustomization_files
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let render = guardrails_image_lint::Render {
+            label: &work.lint.label,
+            dir: &work.lint.dir,
+            kustomization_files: &files,
+            objects: &docs,
+        };
+        findings
+            .problems
+            .extend(index.lint_render(&render).into_iter().map(Problem::Image));
+        findings.image_lint_time = lint_started.elapsed();
+    }
     let mut seen: HashSet<(String, String, String, String)> = HashSet::new();
     let mut reported_undefined: HashSet<(usize, String)> = HashSet::new();
     let objects: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
@@ -456,7 +508,10 @@ pub fn absorb(
     }
     let target = plan.targets[result.target].clone();
     let findings = match result.outcome {
-        Ok(findings) => findings,
+        Ok(findings) => {
+            stats.image_lint += findings.image_lint_time;
+            findings
+        }
         Err(failure) => {
             report.push(build_failed(plan, &target, &failure));
             return;
@@ -465,6 +520,7 @@ pub fn absorb(
     let strict = crate::at_least(options.flux_version, 2, 9);
     for problem in findings.problems {
         match problem {
+            Problem::Image(finding) => plan.push_image_finding(finding, report),
             Problem::Unparsable(message) => report.push(
                 Diagnostic::error(
                     codes::BUILD_FAILED,

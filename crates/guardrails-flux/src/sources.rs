@@ -73,6 +73,16 @@ impl Sources {
         )
     }
 
+    /// Text and documents of a file already parsed without errors.
+    pub fn parsed(&self, path: &Path) -> Option<(&str, &[Node])> {
+        let source = self.files.get(path)?;
+        let text = &*source.file.as_ref()?.text;
+        match source.docs.as_ref()? {
+            Ok(docs) => Some((text, docs)),
+            Err(_) => None,
+        }
+    }
+
     /// How `path` shows in diagnostics.
     pub fn display(&self, path: &Path) -> String {
         crate::paths::display(path, &self.repo_root)

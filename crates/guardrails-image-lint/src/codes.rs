@@ -1,5 +1,5 @@
 //! The stable finding codes of the image automation lint: a public interface, documented in
-//! `docs/image-lint-rules.md` and snapshot-tested, so a rename shows up in review.
+//! the README's "Image automation rules" section and snapshot-tested, so a rename shows up in review.
 
 /// `filterTags.pattern` or an ImageRepository `exclusionList` entry that Go's `regexp`
 /// rejects (Error, Go's error text); a construct Go and Rust read differently (Warning);
@@ -53,7 +53,7 @@ pub const AUTOMATION_TEMPLATE: &str = "automation::template";
 /// Two ImageUpdateAutomations of one namespace write the same marked file. Warning.
 pub const AUTOMATION_OVERLAP: &str = "automation::overlap";
 
-/// Every code, in the order `docs/image-lint-rules.md` documents them.
+/// Every code, in the order the README's "Image automation rules" section documents them.
 pub const ALL: &[&str] = &[
     INVALID_REGEX,
     UNANCHORED,

@@ -1,4 +1,4 @@
-//! `docs/image-lint-rules.md` documents every code with a failing and a fixed example; this
+//! The README's "Image automation rules" section documents every code with a failing and a fixed example; this
 //! test runs them, so the documentation cannot drift from the implementation.
 
 // A failed unwrap in a test is a test failure with a backtrace: exactly what is wanted.
@@ -24,8 +24,15 @@ struct Section {
 }
 
 fn sections() -> Vec<Section> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/image-lint-rules.md");
-    let text = std::fs::read_to_string(path).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    // The section from its heading to the next second-level heading.
+    let start = readme
+        .find("\n## Image automation rules\n")
+        .expect("README has an Image automation rules section");
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    let text = &rest[..end];
     let mut out: Vec<Section> = Vec::new();
     let mut block: Option<String> = None;
     for line in text.lines() {
@@ -45,7 +52,7 @@ fn sections() -> Vec<Section> {
             continue;
         }
         if let Some(code) = line
-            .strip_prefix("## `")
+            .strip_prefix("### `")
             .and_then(|rest| rest.strip_suffix('`'))
         {
             out.push(Section {
