@@ -8,7 +8,7 @@
 set -euo pipefail
 
 checkout=$(cd "$(dirname "$0")/.." && pwd)
-for bin in master-check prevent-amend-after-push; do
+for bin in master-check prevent-amend-after-push flux-kustomize-validate; do
     command -v "$bin" >/dev/null || {
         echo "demo: '$bin' is not on PATH; run: cargo install --locked --path $checkout" >&2
         exit 2
@@ -75,5 +75,23 @@ step "prevent-amend-after-push: force-pushing a rewritten branch"
 git -c core.hooksPath=/dev/null reset -q --hard HEAD~2
 git -c core.hooksPath=/dev/null commit -q --allow-empty -m "Rewritten history"
 expect_refused git push -q --force origin feature/scale-web
+
+step "flux-kustomize-validate: pinning a staging tag in production (the incident of the story)"
+git -c core.hooksPath=/dev/null reset -q --hard origin/feature/scale-web
+sed -i 's/newTag: production-v1.3.2-9e1d4c7-1766620800/newTag: staging-v1.3.2-9e1d4c7-1766620800/' \
+    flux/apps/web/production/kustomization.yaml
+git add -A
+expect_refused git commit -q -m "Hotfix: run the staging build in production"
+
+step "flux-kustomize-validate: moving an overlay without updating its Flux Kustomization"
+git reset -q --hard HEAD
+git mv flux/apps/web/staging flux/apps/web/stage
+expect_refused git commit -q -m "Rename the staging overlay"
+
+step "flux-kustomize-validate: the same move with the Flux Kustomization and the image automation's update.path updated"
+sed -i 's|path: ./flux/apps/web/staging|path: ./flux/apps/web/stage|' \
+    flux/bootstrap/apps/web.yaml flux/apps/web/stage/image-automation.yaml
+git add -A
+expect_allowed git commit -q -m "Rename the staging overlay"
 
 step "done: every guard behaved as documented"

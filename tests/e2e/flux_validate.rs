@@ -663,3 +663,39 @@ fn flux_codes_render_as_github_annotations() {
     assert_eq!(run.code, 1, "{}", run.all());
     insta::assert_snapshot!("path_not_found_github", run.stdout);
 }
+
+#[test]
+fn the_example_repository_is_clean_and_a_moved_overlay_is_caught() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    copy_dir(
+        &crate::harness::checkout().join("examples/gitops-repo"),
+        &sandbox.work,
+    );
+    sandbox.git(&["add", "-A"]).assert_ok();
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    // Moving the staging overlay breaks its Flux Kustomization and its automation's path.
+    sandbox
+        .git(&["mv", "flux/apps/web/staging", "flux/apps/web/stage"])
+        .assert_ok();
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let web = "flux/bootstrap/apps/web.yaml";
+    assert_reported(
+        &diagnostics,
+        "flux::path-not-found",
+        web,
+        line_of(&sandbox, web, "web/staging"),
+    );
+    let automation = "flux/apps/web/stage/image-automation.yaml";
+    assert_reported(
+        &diagnostics,
+        "setter::not-automated",
+        automation,
+        line_of(&sandbox, automation, "path:"),
+    );
+}
