@@ -302,7 +302,7 @@ impl Plan {
         // Namespaces (their labels gate cross-namespace policies), GitRepositories,
         // setter markers and `images:` entries. Workloads come from the renders.
         let started = std::time::Instant::now();
-        let relevant: Vec<PathBuf> = yaml_files
+        let relevant: BTreeSet<PathBuf> = yaml_files
             .iter()
             .filter(|file| {
                 self.sources.load(file).text().is_some_and(|text| {
@@ -322,7 +322,7 @@ impl Plan {
             .iter()
             .map(|f| paths::display(f, &self.repo_root))
             .collect();
-        let files: Vec<guardrails_image_lint::SourceFile<'_>> = relevant
+        let mut files: Vec<guardrails_image_lint::SourceFile<'_>> = relevant
             .iter()
             .zip(&shown)
             .filter_map(|(file, path)| {
@@ -330,6 +330,18 @@ impl Plan {
                 Some(guardrails_image_lint::SourceFile { path, text, docs })
             })
             .collect();
+        // The other YAML files still exist: an automation's `update.path` that holds only
+        // them covers files, just no markers.
+        let others: Vec<String> = yaml_files
+            .iter()
+            .filter(|f| !relevant.contains(*f))
+            .map(|f| paths::display(f, &self.repo_root))
+            .collect();
+        files.extend(others.iter().map(|path| guardrails_image_lint::SourceFile {
+            path,
+            text: "",
+            docs: &[],
+        }));
         let config = guardrails_image_lint::Config {
             lanes: options.lanes.clone(),
             flux: options.flux_version,

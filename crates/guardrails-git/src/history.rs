@@ -94,31 +94,41 @@ impl<'repo> PublicHistory<'repo> {
             .into_iter()
             .map(|n| n.to_string())
             .collect();
+        let everything = scope.remotes.is_empty() && scope.globs.is_empty();
         let mut tips = Vec::new();
-        let platform = repo.references().map_err(HistoryError::from)?;
-        for reference in platform.remote_branches().map_err(HistoryError::from)? {
-            let Ok(reference) = reference else {
-                continue;
-            };
-            // Remote-tracking refs point at commits: their target is used as is. Peeling
-            // would look up every object (thousands of refs, one pack lookup each) only to
-            // find commits; symbolic refs (`origin/HEAD`) alias a listed branch.
-            let gix::refs::TargetRef::Object(id) = reference.target() else {
-                continue;
-            };
-            let id = id.to_owned();
-            let full = reference.name().as_bstr().to_string();
-            let Some(short) = full.strip_prefix("refs/remotes/") else {
-                continue;
-            };
-            let (remote, branch) = split_remote(short, &remote_names);
-            if !scope.includes(remote, branch) {
-                continue;
+        let mut keep = |short: &str, id: ObjectId| {
+            if !everything {
+                let (remote, branch) = split_remote(short, &remote_names);
+                if !scope.includes(remote, branch) {
+                    return;
+                }
             }
             tips.push(PublicTip {
                 name: short.to_owned(),
                 id,
             });
+        };
+        if let Some(refs) = crate::remote_refs::read(repo.common_dir()) {
+            for (short, id) in &refs {
+                keep(short, *id);
+            }
+        } else {
+            let platform = repo.references().map_err(HistoryError::from)?;
+            for reference in platform.remote_branches().map_err(HistoryError::from)? {
+                let Ok(reference) = reference else {
+                    continue;
+                };
+                // Remote-tracking refs point at commits: their target is used as is.
+                // Peeling would look up every object only to find commits; symbolic refs
+                // (`origin/HEAD`) alias a listed branch.
+                let gix::refs::TargetRef::Object(id) = reference.target() else {
+                    continue;
+                };
+                let full = reference.name().as_bstr().to_string();
+                if let Some(short) = full.strip_prefix("refs/remotes/") {
+                    keep(short, id.to_owned());
+                }
+            }
         }
         let graph_cache = repo.commit_graph_if_enabled().ok().flatten();
         let max_tip_generation = graph_cache.as_ref().and_then(|graph| {

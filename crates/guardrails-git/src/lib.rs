@@ -9,6 +9,7 @@ pub mod history;
 pub mod master_check;
 pub mod prevent_amend;
 mod protected;
+mod remote_refs;
 mod repository;
 
 pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};

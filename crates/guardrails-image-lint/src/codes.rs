@@ -13,6 +13,22 @@ pub const UNANCHORED: &str = "image-policy::unanchored";
 /// 15 digits (Warning); semver values that can never be `X.Y.Z` (Warning); more than one
 /// policy choice (Warning).
 pub const EXTRACT_GROUP: &str = "image-policy::extract-group";
+/// An `alphabetical` policy whose values first differ in a commit SHA or a variable-width
+/// number, so byte order is not age order. Warning.
+pub const UNSORTABLE_TAGS: &str = "image-policy::unsortable-tags";
+/// `order: desc` on a numerical policy, or on an alphabetical one over dates, timestamps or
+/// build numbers: it selects the oldest tag. Warning.
+pub const ORDER_DESC: &str = "image-policy::order-desc";
+/// `semver.range` that Masterminds/semver v3 rejects (Error, its error text).
+pub const SEMVER_RANGE: &str = "image-policy::semver-range";
+/// A semver policy whose values, or pinned tags, are prereleases while its range has no
+/// prerelease opt-in (`-0`). Warning.
+pub const SEMVER_PRERELEASE: &str = "image-policy::semver-prerelease";
+/// `interval` without `digestReflectionPolicy: Always`, or `Always` without `interval`. Error.
+pub const INTERVAL_REFLECTION: &str = "image-policy::interval-reflection";
+/// `${…}` in a tag filter, an `extract` or an ImageUpdateAutomation commit message
+/// template, which Flux's postBuild substitution would replace. Warning.
+pub const SUBSTITUTED: &str = "image-policy::substituted";
 /// Two lanes' policies for one image can select the same tag, or a lane's policy accepts
 /// another lane's tags (Error, with a witness tag); undecidable within budget (Warning).
 pub const LANE_OVERLAP: &str = "image-policy::lane-overlap";
@@ -37,6 +53,9 @@ pub const SETTER_FIELD_SHAPE: &str = "setter::field-shape";
 /// A kustomize or Flux `images[]` entry whose `name` matches no container image of the
 /// render (Error); a static `digest` beside an automated `newTag` (Warning).
 pub const UNMATCHED_IMAGES_ENTRY: &str = "image::unmatched-images-entry";
+/// A kustomize `images[]` entry with a field kustomize does not know (`newDigest`), or that
+/// is not a mapping. Error.
+pub const UNKNOWN_FIELD: &str = "image::unknown-field";
 /// A pinned or rendered tag that the lane's policy for that image does not accept, or a
 /// marker pointing at another lane's policy. Error.
 pub const LANE_MISMATCH: &str = "image::lane-mismatch";
@@ -52,12 +71,21 @@ pub const AUTOMATION_STRATEGY: &str = "automation::strategy";
 pub const AUTOMATION_TEMPLATE: &str = "automation::template";
 /// Two ImageUpdateAutomations of one namespace write the same marked file. Warning.
 pub const AUTOMATION_OVERLAP: &str = "automation::overlap";
+/// An ImageUpdateAutomation whose `policySelector` selects none of the policies that the
+/// markers under its `update.path` name. Warning.
+pub const AUTOMATION_SELECTOR_EMPTY: &str = "automation::selector-empty";
 
 /// Every code, in the order the README's "Image automation rules" section documents them.
 pub const ALL: &[&str] = &[
     INVALID_REGEX,
     UNANCHORED,
     EXTRACT_GROUP,
+    UNSORTABLE_TAGS,
+    ORDER_DESC,
+    SEMVER_RANGE,
+    SEMVER_PRERELEASE,
+    INTERVAL_REFLECTION,
+    SUBSTITUTED,
     LANE_OVERLAP,
     REPOSITORY_REF,
     ORPHAN,
@@ -68,10 +96,12 @@ pub const ALL: &[&str] = &[
     SETTER_NOT_AUTOMATED,
     SETTER_FIELD_SHAPE,
     UNMATCHED_IMAGES_ENTRY,
+    UNKNOWN_FIELD,
     LANE_MISMATCH,
     MUTABLE_TAG,
     AUTOMATION_SOURCE_REF,
     AUTOMATION_STRATEGY,
     AUTOMATION_TEMPLATE,
     AUTOMATION_OVERLAP,
+    AUTOMATION_SELECTOR_EMPTY,
 ];

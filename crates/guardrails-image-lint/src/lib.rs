@@ -19,20 +19,26 @@
 //!
 //! This crate never reads files, the environment or the network, never runs kustomize or a
 //! controller, and never prints. It does not judge API versions or object schemas: removed
-//! image API versions (`image-policy::api-removed`, …) and unknown fields belong to
-//! `guardrails-flux-api`, which also rejects a `sourceRef.kind` or `update.strategy` outside
-//! their enums — the two places where `automation::source-ref` / `automation::strategy`
-//! say the same thing in the terms of the promotion path.
+//! image API versions (`image-policy::api-removed`, …) and unknown fields of Flux objects
+//! (a Flux Kustomization's `spec.images` included) belong to `guardrails-flux-api`, which
+//! also rejects a `sourceRef.kind` or `update.strategy` outside their enums — the two places
+//! where `automation::source-ref` / `automation::strategy` say the same thing in the terms
+//! of the promotion path. kustomize's own `images[]` entries, which no schema check reads,
+//! are `image::unknown-field`; the CEL rules of the ImagePolicy CRD (`interval` with
+//! `digestReflectionPolicy: Always`) are `image-policy::interval-reflection`.
 
+mod choice;
 pub mod codes;
 mod gotemplate;
 mod imageref;
 mod markers;
 mod model;
+mod ordering;
 mod paths;
 mod render;
 mod rules;
 mod selector;
+mod semver;
 
 use std::collections::HashMap;
 use std::str::FromStr;

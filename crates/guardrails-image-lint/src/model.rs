@@ -71,7 +71,17 @@ pub struct Policy {
     pub extract: Option<Located>,
     /// `semver` / `alphabetical` / `numerical` keys under `spec.policy`.
     pub choices: Vec<(&'static str, Span)>,
+    /// `order` of the effective alphabetical or numerical choice.
+    pub order: Option<Located>,
+    /// `spec.policy.semver.range`.
+    pub semver_range: Option<Located>,
     pub digest_reflection: Option<String>,
+    /// Where `digestReflectionPolicy` is set.
+    pub digest_reflection_span: Option<Span>,
+    /// `spec.interval` (how often a reflected digest is re-checked).
+    pub interval: Option<Located>,
+    /// Annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`.
+    pub substitute_disabled: bool,
 }
 
 impl Policy {
@@ -120,7 +130,11 @@ pub struct Automation {
     pub covered: Option<String>,
     pub strategy: Option<Located>,
     pub selector: Option<Selector>,
+    /// The `policySelector` key.
+    pub selector_span: Option<Span>,
     pub template: Option<Located>,
+    /// Annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`.
+    pub substitute_disabled: bool,
 }
 
 impl Automation {
@@ -156,6 +170,13 @@ pub struct ImagesEntry {
     pub new_name: Option<Located>,
     pub new_tag: Option<Located>,
     pub digest: Option<Located>,
+    /// The entry itself.
+    pub span: Span,
+    /// Whether the entry is a mapping at all.
+    pub mapping: bool,
+    /// Keys the owner's decoder does not know (only collected for kustomize files: Flux
+    /// Kustomization `spec.images` are schema-checked by guardrails-flux-api).
+    pub unknown_keys: Vec<Located>,
 }
 
 #[derive(Debug, Clone)]
@@ -482,7 +503,27 @@ fn file_lane(config: &Config, path: &str, contexts: &[Ctx], own_ns: Option<&str>
     }
 }
 
+/// The fields of kustomize's `types.Image`. `tagSuffix` exists since kustomize v5.3
+/// (api v0.16); Flux's kustomize-controller builds with a newer kustomize.
+pub const IMAGE_FIELDS: &[&str] = &["name", "newName", "newTag", "digest", "tagSuffix"];
+
 fn push_images_entry(model: &mut Model, path: &str, entry: &Node, owner: Owner) {
+    // kustomize decodes a kustomization with `DisallowUnknownFields`; Go's encoding/json
+    // still matches field names case-insensitively, so only other names are unknown.
+    let unknown_keys = match owner {
+        Owner::Kustomize(_) => entry
+            .as_map()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, _)| located(Some(k)))
+            .filter(|k| {
+                !IMAGE_FIELDS
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(&k.value))
+            })
+            .collect(),
+        Owner::Flux(_) => Vec::new(),
+    };
     model.images.push(ImagesEntry {
         path: path.to_owned(),
         owner,
@@ -490,7 +531,22 @@ fn push_images_entry(model: &mut Model, path: &str, entry: &Node, owner: Owner) 
         new_name: located(entry.get("newName")),
         new_tag: located(entry.get("newTag")),
         digest: located(entry.get("digest")),
+        span: entry.span,
+        mapping: entry.as_map().is_some(),
+        unknown_keys,
     });
+}
+
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled`: kustomize-controller skips the
+/// object in postBuild substitution.
+fn substitute_disabled(doc: &Node) -> bool {
+    doc.at(&[
+        "metadata",
+        "annotations",
+        "kustomize.toolkit.fluxcd.io/substitute",
+    ])
+    .and_then(Node::as_str)
+        == Some("disabled")
 }
 
 fn collect_image_literals(out: &mut HashMap<String, Vec<(String, Span)>>, path: &str, node: &Node) {
@@ -522,7 +578,7 @@ fn add_object(model: &mut Model, kind: &Kind, doc: &Node, meta: Meta) {
         Kind::Policy => {
             let spec = doc.get("spec");
             let at = |p: &[&str]| spec.and_then(|s| s.at(p));
-            let choices = ["semver", "alphabetical", "numerical"]
+            let choices: Vec<(&'static str, Span)> = ["semver", "alphabetical", "numerical"]
                 .into_iter()
                 .filter_map(|c| {
                     at(&["policy"])
@@ -531,7 +587,17 @@ fn add_object(model: &mut Model, kind: &Kind, doc: &Node, meta: Meta) {
                         .map(|(k, _)| (c, k.span))
                 })
                 .collect();
+            // The choice PolicerFromSpec uses: semver, then alphabetical, then numerical.
+            let effective = choices.first().map(|(c, _)| *c);
+            let digest_reflection = at(&["digestReflectionPolicy"]);
             model.policies.push(Policy {
+                order: effective
+                    .filter(|c| *c != "semver")
+                    .and_then(|c| located(at(&["policy", c, "order"]))),
+                semver_range: located(at(&["policy", "semver", "range"])),
+                digest_reflection_span: digest_reflection.map(|n| n.span),
+                interval: located(at(&["interval"])),
+                substitute_disabled: substitute_disabled(doc),
                 repo_name: located(at(&["imageRepositoryRef", "name"])),
                 repo_namespace: at(&["imageRepositoryRef", "namespace"])
                     .and_then(Node::scalar_text)
@@ -539,7 +605,7 @@ fn add_object(model: &mut Model, kind: &Kind, doc: &Node, meta: Meta) {
                 pattern: located(at(&["filterTags", "pattern"])),
                 extract: located(at(&["filterTags", "extract"])).filter(|e| !e.value.is_empty()),
                 choices,
-                digest_reflection: at(&["digestReflectionPolicy"]).and_then(Node::scalar_text),
+                digest_reflection: digest_reflection.and_then(Node::scalar_text),
                 meta,
             });
         }
@@ -588,6 +654,10 @@ fn add_object(model: &mut Model, kind: &Kind, doc: &Node, meta: Meta) {
                 selector: at(&["policySelector"])
                     .filter(|n| !n.is_null())
                     .map(Selector::from_node),
+                selector_span: spec
+                    .and_then(|s| s.entry("policySelector"))
+                    .map(|(k, _)| k.span),
+                substitute_disabled: substitute_disabled(doc),
                 template: located(at(&["git", "commit", "messageTemplate"])),
                 meta,
             });

@@ -8,10 +8,11 @@ use guardrails_regex::{
 };
 use guardrails_yaml::Span;
 
-use crate::imageref;
 use crate::markers::Suffix;
 use crate::model::{Automation, Marker, Policy};
-use crate::{Finding, Index, Severity, codes, gotemplate, paths, selector};
+use crate::{
+    Finding, Index, Severity, choice, codes, gotemplate, imageref, model, ordering, paths, selector,
+};
 
 pub(crate) fn finding(
     code: &'static str,
@@ -102,6 +103,8 @@ pub(crate) fn lint(index: &Index) -> Vec<Finding> {
     let mut cache = Cache::default();
     for object in &objects {
         policy_filter(index, object, &mut cache, &mut out);
+        choice::lint(index, object, &mut out);
+        policy_spec(object.first, &mut out);
     }
     lane_overlap(index, &objects, &mut cache, &mut out);
     repository_refs(index, &mut out);
@@ -112,7 +115,203 @@ pub(crate) fn lint(index: &Index) -> Vec<Finding> {
     orphans(index, &objects, &mut out);
     automations(index, &mut out);
     static_digests(index, &mut out);
+    unknown_image_fields(index, &mut out);
     out
+}
+
+/// `interval` / `digestReflectionPolicy` (the CRD's CEL rules) and `${…}` in the filter.
+fn policy_spec(p: &Policy, out: &mut Vec<Finding>) {
+    let path = p.meta.path.as_str();
+    let always = p.digest_reflection.as_deref() == Some("Always");
+    // api/v1 ImagePolicySpec XValidation: the API server refuses both combinations, and a
+    // controller given `Always` without an interval stalls with IntervalNotConfigured.
+    if let Some(interval) = &p.interval
+        && !always
+    {
+        out.push(finding(
+            codes::INTERVAL_REFLECTION,
+            Severity::Error,
+            path,
+            Some(interval.span),
+            format!(
+                "ImagePolicy `{}` sets `interval` with digestReflectionPolicy `{}`: the API \
+                 server rejects it (\"spec.interval is only accepted when \
+                 spec.digestReflectionPolicy is set to 'Always'\")",
+                p.meta.name,
+                p.digest_reflection.as_deref().unwrap_or("Never")
+            ),
+            "remove `interval`, or set `digestReflectionPolicy: Always` to re-check the digest \
+             of an unchanged tag at that interval"
+                .to_owned(),
+        ));
+    } else if always && p.interval.is_none() {
+        out.push(finding(
+            codes::INTERVAL_REFLECTION,
+            Severity::Error,
+            path,
+            p.digest_reflection_span.or(Some(p.meta.span)),
+            format!(
+                "ImagePolicy `{}` sets `digestReflectionPolicy: Always` without `interval`: the \
+                 API server rejects it (\"spec.interval must be set when \
+                 spec.digestReflectionPolicy is set to 'Always'\") and image-reflector-\
+                 controller stalls with IntervalNotConfigured",
+                p.meta.name
+            ),
+            "add `interval` (how often to re-check the digest, e.g. `interval: 10m`), or use \
+             `digestReflectionPolicy: IfNotPresent`"
+                .to_owned(),
+        ));
+    }
+    if p.substitute_disabled {
+        return;
+    }
+    for (field, located) in [("pattern", &p.pattern), ("extract", &p.extract)] {
+        let Some(located) = located else { continue };
+        substituted(
+            path,
+            &format!("`filterTags.{field}` of ImagePolicy `{}`", p.meta.name),
+            located,
+            field == "extract",
+            out,
+        );
+    }
+}
+
+/// `${…}` that kustomize-controller's postBuild substitution would replace.
+///
+/// Flux's envsubst runs on every object of a Kustomization with `spec.postBuild` (unless
+/// the object is annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`) and reacts
+/// only to `${`: an undefined variable becomes an empty string, or fails the build in
+/// strict mode (the default since kustomize-controller 1.9). Whether a Kustomization with
+/// postBuild applies this file is only known to the cluster, hence a Warning everywhere.
+fn substituted(
+    path: &str,
+    what: &str,
+    located: &model::Located,
+    go_template: bool,
+    out: &mut Vec<Finding>,
+) {
+    let text = located.value.as_str();
+    let Some((offset, len, name)) = ordering::substitutions(text).into_iter().next() else {
+        return;
+    };
+    let site = text.get(offset..offset + len).unwrap_or("${");
+    // Go's `$name` reads the longest run of name characters: `${ts}_x` is not `$ts_x`.
+    let followed_by_name = text[offset + len..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let simple = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let help = if go_template && simple && !followed_by_name {
+        format!(
+            "write `${name}` (Go's template reads it like `{site}`, and envsubst leaves it \
+             alone), or escape it as `${site}` where Flux substitutes this object"
+        )
+    } else {
+        format!(
+            "escape it as `${site}` where Flux substitutes this object (envsubst turns `$${{` \
+             into `${{`), or annotate the object `kustomize.toolkit.fluxcd.io/substitute: \
+             disabled`"
+        )
+    };
+    out.push(finding(
+        codes::SUBSTITUTED,
+        Severity::Warning,
+        path,
+        Some(located.span),
+        format!(
+            "{what} contains `{site}`: in a Flux Kustomization with postBuild substitution, \
+             envsubst replaces it before the controller sees it — with an empty string, or a \
+             failed build in strict mode — unless `{name}` is a variable you mean to substitute"
+        ),
+        help,
+    ));
+}
+
+/// kustomize decodes kustomization files strictly: an unknown `images[]` field fails the
+/// build (`invalid Kustomization: json: unknown field "newDigest"`).
+fn unknown_image_fields(index: &Index, out: &mut Vec<Finding>) {
+    for entry in &index.model.images {
+        if !matches!(entry.owner, model::Owner::Kustomize(_)) {
+            continue;
+        }
+        if !entry.mapping {
+            out.push(finding(
+                codes::UNKNOWN_FIELD,
+                Severity::Error,
+                &entry.path,
+                Some(entry.span),
+                "this `images` entry is not a mapping: kustomize fails to decode the \
+                 kustomization"
+                    .to_owned(),
+                "write `- name: <image>` with `newName`, `newTag` or `digest` fields".to_owned(),
+            ));
+            continue;
+        }
+        for key in &entry.unknown_keys {
+            let suggestion = suggest_image_field(&key.value);
+            out.push(finding(
+                codes::UNKNOWN_FIELD,
+                Severity::Error,
+                &entry.path,
+                Some(key.span),
+                format!(
+                    "`{}` is not a field of a kustomize `images` entry: kustomize fails with \
+                     `invalid Kustomization: json: unknown field \"{}\"`",
+                    key.value, key.value
+                ),
+                match suggestion {
+                    Some(field) => {
+                        format!("did you mean `{field}`? The fields are {}", fields_list())
+                    }
+                    None => format!("the fields are {}", fields_list()),
+                },
+            ));
+        }
+    }
+}
+
+fn fields_list() -> String {
+    model::IMAGE_FIELDS
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The images field a misspelt key most likely means.
+fn suggest_image_field(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    // What people write for a digest or a tag, from other tools and older docs.
+    match lower.as_str() {
+        "newdigest" | "sha" | "sha256" => return Some("digest"),
+        "tag" | "version" => return Some("newTag"),
+        "image" | "newimage" => return Some("newName"),
+        _ => {}
+    }
+    model::IMAGE_FIELDS
+        .iter()
+        .map(|f| (edit_distance(&lower, &f.to_ascii_lowercase()), *f))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, f)| f)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 fn pattern_span(p: &Policy) -> Span {
@@ -439,7 +638,7 @@ fn empty_cause(cause: EmptyCause) -> &'static str {
 }
 
 /// Tags pinned at markers that use this policy.
-fn pinned_tags(index: &Index, p: &Policy) -> Vec<String> {
+pub(crate) fn pinned_tags(index: &Index, p: &Policy) -> Vec<String> {
     index
         .model
         .markers
@@ -1117,6 +1316,26 @@ fn field_shape(m: &Marker, policies: &[&Policy], out: &mut Vec<Finding>) {
                 ),
                 format!("use `{base}` on `image`, or `{base}:tag` on `newTag`"),
             )),
+            // The full setter writes `latestRef.String()`: `name:tag`, with `@digest` only
+            // when the policy reflects digests; a pinned digest would be dropped.
+            Suffix::Full
+                if value.contains("@sha256:")
+                    && !policies.is_empty()
+                    && !policies.iter().any(|p| p.reflects_digest()) =>
+            {
+                let setting = policies[0].digest_reflection.as_deref().unwrap_or("unset");
+                Some((
+                    format!(
+                        "full marker `{reference}` on `{value}`, pinned by digest, but ImagePolicy \
+                         `{}` has digestReflectionPolicy `{setting}`: the setter writes \
+                         `name:tag` without the digest",
+                        policies[0].meta.display()
+                    ),
+                    "set `digestReflectionPolicy: IfNotPresent` on the policy so the setter \
+                     writes `name:tag@digest`"
+                        .to_owned(),
+                ))
+            }
             Suffix::Full if matches!(key, "newTag" | "tag") => Some((
                 format!(
                     "full marker `{reference}` on `{key}`: the setter writes `name:tag` into a \
@@ -1265,6 +1484,17 @@ fn automations(index: &Index, out: &mut Vec<Finding>) {
             ));
         }
         // messageTemplate
+        if let Some(template) = &a.template
+            && !a.substitute_disabled
+        {
+            substituted(
+                path,
+                &format!("the commit message template of `{}`", a.meta.display()),
+                template,
+                false,
+                out,
+            );
+        }
         if let Some(template) = &a.template {
             for problem in gotemplate::check(&template.value) {
                 let message = if problem.updated {
@@ -1340,22 +1570,27 @@ fn automations(index: &Index, out: &mut Vec<Finding>) {
                             .iter()
                             .any(|p| a.selects(&p.meta.labels))
                 }) {
-                    out.push(finding(
-                        codes::SETTER_NOT_AUTOMATED,
-                        Severity::Warning,
-                        path,
-                        span,
-                        format!(
-                            "ImageUpdateAutomation `{}` applies to no setter marker: no marker \
-                             under update.path `{shown}` names a policy of namespace `{}` that \
-                             its policySelector selects",
-                            a.meta.display(),
-                            ns.unwrap_or("?")
-                        ),
-                        "markers must name policies of the automation's own namespace, sit in \
-                         files under its update.path, and be selected by its policySelector"
-                            .to_owned(),
-                    ));
+                    // Markers are there but the selector excludes their policies: that is
+                    // the selector's finding.
+                    if !selector_empty(index, a, out) {
+                        out.push(finding(
+                            codes::SETTER_NOT_AUTOMATED,
+                            Severity::Warning,
+                            path,
+                            span,
+                            format!(
+                                "ImageUpdateAutomation `{}` applies to no setter marker: no \
+                                 marker under update.path `{shown}` names a policy of namespace \
+                                 `{}` that its policySelector selects",
+                                a.meta.display(),
+                                ns.unwrap_or("?")
+                            ),
+                            "markers must name policies of the automation's own namespace, sit \
+                             in files under its update.path, and be selected by its \
+                             policySelector"
+                                .to_owned(),
+                        ));
+                    }
                 }
             }
         }
@@ -1400,6 +1635,61 @@ fn automations(index: &Index, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// An automation whose `policySelector` excludes every policy the markers under its path
+/// name: getPolicies lists the namespace's ImagePolicies with that selector, so the
+/// automation runs, finds nothing to apply and reports "no updates made". Returns whether
+/// it reported (the automation then needs no "applies to no marker" finding).
+fn selector_empty(index: &Index, a: &Automation, out: &mut Vec<Finding>) -> bool {
+    let Some(selector) = a.selector.as_ref().filter(|s| !s.unknown) else {
+        return false;
+    };
+    let ns = a.meta.namespace.as_deref();
+    let mut named: Vec<&Policy> = Vec::new();
+    for m in &index.model.markers {
+        if !a.covers(&m.path) || ns.is_some_and(|ns| ns != m.setter.namespace) {
+            continue;
+        }
+        for p in policies_named(index, &m.setter.namespace, &m.setter.name) {
+            if !named.iter().any(|q| q.meta.object == p.meta.object) {
+                named.push(p);
+            }
+        }
+    }
+    if named.is_empty() {
+        return false;
+    }
+    let shown: Vec<String> = named
+        .iter()
+        .take(4)
+        .map(|p| {
+            format!(
+                "`{}` ({})",
+                p.meta.display(),
+                selector::describe_labels(&p.meta.labels)
+            )
+        })
+        .collect();
+    let wanted = selector.describe();
+    out.push(finding(
+        codes::AUTOMATION_SELECTOR_EMPTY,
+        Severity::Warning,
+        &a.meta.path,
+        a.selector_span.or(Some(a.kind_span)),
+        format!(
+            "the policySelector ({wanted}) of ImageUpdateAutomation `{}` selects none of the \
+             ImagePolicies its markers name: {}; the automation applies nothing",
+            a.meta.display(),
+            shown.join(", ")
+        ),
+        format!(
+            "label the policies to match ({wanted}), or widen or remove the selector (without \
+             one, every ImagePolicy of namespace `{}` is applied)",
+            ns.unwrap_or("?")
+        ),
+    ));
+    true
 }
 
 fn static_digests(index: &Index, out: &mut Vec<Finding>) {

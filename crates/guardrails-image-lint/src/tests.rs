@@ -257,6 +257,12 @@ fn codes_are_stable() {
             "image-policy::invalid-regex",
             "image-policy::unanchored",
             "image-policy::extract-group",
+            "image-policy::unsortable-tags",
+            "image-policy::order-desc",
+            "image-policy::semver-range",
+            "image-policy::semver-prerelease",
+            "image-policy::interval-reflection",
+            "image-policy::substituted",
             "image-policy::lane-overlap",
             "image-policy::repository-ref",
             "image-policy::orphan",
@@ -267,12 +273,14 @@ fn codes_are_stable() {
             "setter::not-automated",
             "setter::field-shape",
             "image::unmatched-images-entry",
+            "image::unknown-field",
             "image::lane-mismatch",
             "image::mutable-tag",
             "automation::source-ref",
             "automation::strategy",
             "automation::template",
             "automation::overlap",
+            "automation::selector-empty",
         ]
     );
 }
@@ -523,6 +531,313 @@ fn several_policy_choices() {
         "points at the choice that is ignored"
     );
     assert!(message(&findings, codes::EXTRACT_GROUP).contains("uses only `alphabetical`"));
+}
+
+// image-policy::unsortable-tags -------------------------------------------------------------
+
+const PROD_PATTERN: &str = r"'^production-v[0-9]+\.[0-9]+\.[0-9]+-[a-f0-9]+-(?P<ts>[0-9]+)$'";
+
+/// The production policy with another filter and choice.
+fn prod_policy(pattern: &str, extract: &str, choice: &str) -> Repo {
+    Repo::lanes()
+        .edit(PROD_POLICY, PROD_PATTERN, pattern)
+        .edit(PROD_POLICY, "extract: '$ts'", extract)
+        .edit(PROD_POLICY, "numerical:\n      order: asc", choice)
+}
+
+#[test]
+fn alphabetical_over_commit_shas() {
+    let repo = prod_policy(
+        r"'^production-v[0-9]+\.[0-9]+\.[0-9]+-(?P<sha>[a-f0-9]+)-[0-9]+$'",
+        "extract: '$sha'",
+        "alphabetical:\n      order: asc",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::UNSORTABLE_TAGS),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 14)]
+    );
+    let text = message(&findings, codes::UNSORTABLE_TAGS);
+    assert!(text.contains("like a commit SHA (`3f9a2c1`)"), "{text}");
+}
+
+#[test]
+fn alphabetical_over_variable_width_numbers() {
+    let repo = prod_policy(
+        PROD_PATTERN,
+        "extract: '$ts'",
+        "alphabetical:\n      order: asc",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::UNSORTABLE_TAGS),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 14)]
+    );
+    let text = message(&findings, codes::UNSORTABLE_TAGS);
+    assert!(text.contains("`9` sorts after `10`"), "{text}");
+    assert!(text.contains("use `numerical: {order: asc}`"), "{text}");
+    // Whole version tags: the major version decides, and a semver policy is the fix.
+    let versions = prod_policy(
+        r"'^production-v[0-9]+\.[0-9]+\.[0-9]+$'",
+        "",
+        "alphabetical:\n      order: asc",
+    )
+    .edit(PROD_POLICY, "    \n", "")
+    .edit(
+        PROD_OVERLAY,
+        "production-v1.2.3-abc1234-1770000000",
+        "production-v1.2.3",
+    );
+    let text = message(&versions.lint(), codes::UNSORTABLE_TAGS);
+    assert!(
+        text.contains("`production-v9.0.0` sorts after `production-v10.0.0`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn alphabetical_over_fixed_width_timestamps_is_sortable() {
+    let repo = prod_policy(
+        r"'^production-v[0-9]+\.[0-9]+\.[0-9]+-[a-f0-9]+-(?P<ts>[0-9]{10})$'",
+        "extract: '$ts'",
+        "alphabetical:\n      order: asc",
+    );
+    assert_eq!(repo.lint(), vec![]);
+}
+
+// image-policy::order-desc -------------------------------------------------------------------
+
+#[test]
+fn numerical_order_desc_selects_the_oldest() {
+    let repo = Repo::lanes().edit(PROD_POLICY, "order: asc", "order: desc");
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::ORDER_DESC),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 15)]
+    );
+    assert!(message(&findings, codes::ORDER_DESC).contains("the oldest tag"));
+    // The default order is fine, written or not.
+    let unset = Repo::lanes().edit(PROD_POLICY, "numerical:\n      order: asc", "numerical: {}");
+    assert_eq!(unset.lint(), vec![]);
+}
+
+#[test]
+fn alphabetical_order_desc_over_dates() {
+    let repo = prod_policy(
+        r"'^production-(?P<date>[0-9]{8}T[0-9]{6})-[a-f0-9]+$'",
+        "extract: '$date'",
+        "alphabetical:\n      order: desc",
+    )
+    .edit(
+        PROD_OVERLAY,
+        "production-v1.2.3-abc1234-1770000000",
+        "production-20260528T153652-abc1234",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::ORDER_DESC),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 15)]
+    );
+    assert!(
+        message(&findings, codes::ORDER_DESC).contains("(e.g. `00000000T000000`)"),
+        "{}",
+        message(&findings, codes::ORDER_DESC)
+    );
+    let asc = repo.edit(PROD_POLICY, "order: desc", "order: asc");
+    assert_eq!(asc.lint(), vec![]);
+}
+
+// image-policy::semver-range -----------------------------------------------------------------
+
+/// The production policy ordering the `X.Y.Z` of its tags with a semver range.
+fn semver_policy(range: &str) -> Repo {
+    prod_policy(
+        r"'^production-v(?P<v>[0-9]+\.[0-9]+\.[0-9]+)-[a-f0-9]+-[0-9]+$'",
+        "extract: '$v'",
+        &format!("semver:\n      range: '{range}'"),
+    )
+}
+
+#[test]
+fn semver_range_masterminds_rejects() {
+    let findings = semver_policy(">=1.2.0 && <2.0.0").lint();
+    assert_eq!(
+        with_code(&findings, codes::SEMVER_RANGE),
+        vec![(Severity::Error, PROD_POLICY.to_owned(), 15)]
+    );
+    let text = message(&findings, codes::SEMVER_RANGE);
+    assert!(
+        text.contains("(improper constraint: >=1.2.0 && <2.0.0)"),
+        "{text}"
+    );
+    assert!(text.contains("not `&&`"), "{text}");
+    // A single `|` passes Masterminds' validation and fails as a version.
+    let pipe = semver_policy(">=1.2.0 | >=2.0.0").lint();
+    let text = message(&pipe, codes::SEMVER_RANGE);
+    assert!(text.contains("(constraint parser error)"), "{text}");
+    assert!(text.contains("write `||`"), "{text}");
+}
+
+#[test]
+fn semver_ranges_masterminds_accepts() {
+    for range in [">=1.2.0 <2.0.0 || ^3", "1.2 - 1.4.5", "~1.2", "1.x", "*"] {
+        assert_eq!(semver_policy(range).lint(), vec![], "{range}");
+    }
+    // Substituted by Flux at build time: not judged.
+    assert!(with_code(&semver_policy("${RANGE}").lint(), codes::SEMVER_RANGE).is_empty());
+}
+
+/// What a user reads for the most common semver mistake, word for word.
+#[test]
+fn semver_range_finding_text() {
+    let findings = semver_policy(">= 1.0.0 | < 2.0.0").lint();
+    let found: Vec<String> = findings
+        .iter()
+        .filter(|f| f.code == codes::SEMVER_RANGE)
+        .map(|f| {
+            format!(
+                "{}\nhelp: {}",
+                f.message,
+                f.help.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "semver range `>= 1.0.0 | < 2.0.0` of ImagePolicy `backend` is not a valid \
+             Masterminds/semver constraint (constraint parser error): image-reflector-controller \
+             stalls the policy with reason InvalidPolicy\n\
+             help: a single `|` is not an OR: Masterminds reads it as part of a version; write `||`"
+        ]
+    );
+}
+
+// image-policy::semver-prerelease ------------------------------------------------------------
+
+#[test]
+fn semver_range_excluding_every_prerelease_value() {
+    let repo = prod_policy(
+        r"'^production-v(?P<v>[0-9]+\.[0-9]+\.[0-9]+-rc\.[0-9]+)$'",
+        "extract: '$v'",
+        "semver:\n      range: '>=1.0.0'",
+    )
+    .edit(
+        PROD_OVERLAY,
+        "production-v1.2.3-abc1234-1770000000",
+        "production-v1.2.3-rc.1",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::SEMVER_PRERELEASE),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 15)]
+    );
+    let text = message(&findings, codes::SEMVER_PRERELEASE);
+    assert!(
+        text.contains("only orders prerelease versions (e.g. `0.0.0-rc.0`)"),
+        "{text}"
+    );
+    assert!(text.contains("e.g. `>=1.0.0-0`"), "{text}");
+    let opted_in = repo.edit(PROD_POLICY, "range: '>=1.0.0'", "range: '>=1.0.0-0'");
+    assert_eq!(opted_in.lint(), vec![]);
+}
+
+#[test]
+fn semver_range_excluding_the_pinned_prerelease() {
+    let repo = prod_policy(
+        r"'^production-v(?P<v>[0-9]+\.[0-9]+\.[0-9]+(-rc\.[0-9]+)?)$'",
+        "extract: '$v'",
+        "semver:\n      range: '^1.0'",
+    )
+    .edit(
+        PROD_OVERLAY,
+        "production-v1.2.3-abc1234-1770000000",
+        "production-v1.2.3-rc.1",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::SEMVER_PRERELEASE),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 15)]
+    );
+    assert!(
+        message(&findings, codes::SEMVER_PRERELEASE)
+            .contains("the tag `production-v1.2.3-rc.1` pinned")
+    );
+    // A pinned release: prereleases are just filtered out, as intended.
+    let release = repo.edit(PROD_OVERLAY, "production-v1.2.3-rc.1", "production-v1.2.3");
+    assert_eq!(release.lint(), vec![]);
+}
+
+// image-policy::interval-reflection ----------------------------------------------------------
+
+#[test]
+fn interval_needs_digest_reflection_always() {
+    let interval = Repo::lanes().edit(PROD_POLICY, "  policy:\n", "  interval: 10m\n  policy:\n");
+    let findings = interval.lint();
+    assert_eq!(
+        with_code(&findings, codes::INTERVAL_REFLECTION),
+        vec![(Severity::Error, PROD_POLICY.to_owned(), 13)]
+    );
+    assert!(message(&findings, codes::INTERVAL_REFLECTION).contains("only accepted when"));
+
+    let always = Repo::lanes().edit(
+        PROD_POLICY,
+        "  policy:\n",
+        "  digestReflectionPolicy: Always\n  policy:\n",
+    );
+    let findings = always.lint();
+    assert_eq!(
+        with_code(&findings, codes::INTERVAL_REFLECTION),
+        vec![(Severity::Error, PROD_POLICY.to_owned(), 13)]
+    );
+    assert!(message(&findings, codes::INTERVAL_REFLECTION).contains("IntervalNotConfigured"));
+
+    let both = always.edit(PROD_POLICY, "  policy:\n", "  interval: 10m\n  policy:\n");
+    assert_eq!(both.lint(), vec![]);
+}
+
+// image-policy::substituted ------------------------------------------------------------------
+
+#[test]
+fn braced_extract_is_substituted_by_flux() {
+    let repo = Repo::lanes().edit(PROD_POLICY, "extract: '$ts'", "extract: '${ts}'");
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::SUBSTITUTED),
+        vec![(Severity::Warning, PROD_POLICY.to_owned(), 12)]
+    );
+    let text = message(&findings, codes::SUBSTITUTED);
+    assert!(text.contains("contains `${ts}`"), "{text}");
+    assert!(text.contains("write `$ts`"), "{text}");
+    assert!(text.contains("escape it as `$${ts}`"), "{text}");
+    // Opted out of substitution: Flux leaves the object alone.
+    let opted_out = repo.edit(
+        PROD_POLICY,
+        "  namespace: production\n",
+        "  namespace: production\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+    );
+    assert_eq!(opted_out.lint(), vec![]);
+}
+
+#[test]
+fn braced_variables_in_commit_templates() {
+    let repo = Repo::lanes().edit(
+        PROD_AUTOMATION,
+        "messageTemplate: 'Update production backend image'",
+        "messageTemplate: 'Update ${LANE} backend image'",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::SUBSTITUTED),
+        vec![(Severity::Warning, PROD_AUTOMATION.to_owned(), 17)]
+    );
+    assert!(message(&findings, codes::SUBSTITUTED).contains("escape it as `$${LANE}`"));
+    let go_variables = Repo::lanes().edit(
+        PROD_AUTOMATION,
+        "messageTemplate: 'Update production backend image'",
+        "messageTemplate: '{{ range $f, $c := .Changed.FileChanges }}{{ $f }}{{ end }}'",
+    );
+    assert_eq!(go_variables.lint(), vec![]);
 }
 
 // image-policy::lane-overlap -----------------------------------------------------------------
@@ -895,13 +1210,15 @@ fn marker_policy_not_selected() {
     let findings = repo.lint();
     assert_eq!(
         with_code(&findings, codes::SETTER_NOT_AUTOMATED),
-        vec![
-            (Severity::Warning, PROD_AUTOMATION.to_owned(), 24),
-            (Severity::Error, PROD_OVERLAY.to_owned(), 10)
-        ]
+        vec![(Severity::Error, PROD_OVERLAY.to_owned(), 10)]
     );
     assert!(
         message(&findings, codes::SETTER_NOT_AUTOMATED).contains("policySelector (promote=true)")
+    );
+    // The automation's side is automation::selector-empty, not "applies to no marker".
+    assert_eq!(
+        with_code(&findings, codes::AUTOMATION_SELECTOR_EMPTY),
+        vec![(Severity::Warning, PROD_AUTOMATION.to_owned(), 20)]
     );
     let labelled = repo.edit(
         PROD_POLICY,
@@ -1046,6 +1363,25 @@ fn digest_marker_needs_digest_reflection() {
     assert_eq!(reflecting.lint(), vec![]);
 }
 
+#[test]
+fn full_marker_on_a_digest_pinned_image_needs_digest_reflection() {
+    let path = "apps/backend/production/worker.yaml";
+    let image = "ghcr.io/acme/backend:production-v1.2.3-abc1234-1770000000@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    let repo = Repo::lanes().with(path, &deployment_with_marker(image, "production:backend"));
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::SETTER_FIELD_SHAPE),
+        vec![(Severity::Error, path.to_owned(), 11)]
+    );
+    assert!(message(&findings, codes::SETTER_FIELD_SHAPE).contains("without the digest"));
+    let reflecting = repo.edit(
+        PROD_POLICY,
+        "  policy:\n",
+        "  digestReflectionPolicy: IfNotPresent\n  policy:\n",
+    );
+    assert_eq!(reflecting.lint(), vec![]);
+}
+
 // image::unmatched-images-entry (static digest, sources) -------------------------------------
 
 #[test]
@@ -1060,6 +1396,50 @@ fn static_digest_beside_an_automated_tag() {
         with_code(&findings, codes::UNMATCHED_IMAGES_ENTRY),
         vec![(Severity::Warning, PROD_OVERLAY.to_owned(), 11)]
     );
+}
+
+// image::unknown-field ----------------------------------------------------------------------
+
+#[test]
+fn images_entry_with_new_digest() {
+    let repo = Repo::lanes().edit(
+        PROD_OVERLAY,
+        "\"production:backend:tag\"}\n",
+        "\"production:backend:tag\"}\n    newDigest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::UNKNOWN_FIELD),
+        vec![(Severity::Error, PROD_OVERLAY.to_owned(), 11)]
+    );
+    let text = message(&findings, codes::UNKNOWN_FIELD);
+    assert!(text.contains("json: unknown field \"newDigest\""), "{text}");
+    assert!(text.contains("did you mean `digest`?"), "{text}");
+
+    let not_a_mapping = Repo::lanes().edit(
+        PROD_OVERLAY,
+        "images:\n",
+        "images:\n  - ghcr.io/acme/backend:production-v1.2.3-abc1234-1770000000\n",
+    );
+    assert_eq!(
+        with_code(&not_a_mapping.lint(), codes::UNKNOWN_FIELD),
+        vec![(Severity::Error, PROD_OVERLAY.to_owned(), 9)]
+    );
+}
+
+#[test]
+fn images_entry_fields_kustomize_knows() {
+    // Go's encoding/json matches field names case-insensitively; `tagSuffix` is kustomize's.
+    let repo = Repo::lanes().edit(
+        PROD_OVERLAY,
+        "  - name: ghcr.io/acme/backend\n",
+        "  - name: ghcr.io/acme/backend\n    tagSuffix: -debug\n  - Name: nginx\n    NewTag: 1.27.0\n",
+    );
+    assert_eq!(repo.lint(), vec![]);
+    // A Flux Kustomization's `spec.images` are guardrails-flux-api's schema check.
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: backend\n  namespace: flux-system\nspec:\n  path: ./apps/backend/production\n  images:\n    - name: ghcr.io/acme/backend\n      newDigest: sha256:00\n";
+    let with_flux = Repo::lanes().with("clusters/production/backend.yaml", flux);
+    assert!(with_code(&with_flux.lint(), codes::UNKNOWN_FIELD).is_empty());
 }
 
 // image::lane-mismatch (sources) -------------------------------------------------------------
@@ -1181,6 +1561,32 @@ fn two_automations_for_one_file() {
             21
         )]
     );
+}
+
+#[test]
+fn policy_selector_selecting_no_marked_policy() {
+    let repo = Repo::lanes().edit(
+        PROD_AUTOMATION,
+        "  update:\n",
+        "  policySelector:\n    matchExpressions:\n      - key: app\n        operator: In\n        values: [frontend]\n  update:\n",
+    );
+    let findings = repo.lint();
+    assert_eq!(
+        with_code(&findings, codes::AUTOMATION_SELECTOR_EMPTY),
+        vec![(Severity::Warning, PROD_AUTOMATION.to_owned(), 20)]
+    );
+    let text = message(&findings, codes::AUTOMATION_SELECTOR_EMPTY);
+    assert!(
+        text.contains("policySelector (app in (frontend))"),
+        "{text}"
+    );
+    assert!(text.contains("`production/backend` (no labels)"), "{text}");
+    let labelled = repo.edit(
+        PROD_POLICY,
+        "  namespace: production\n",
+        "  namespace: production\n  labels:\n    app: frontend\n",
+    );
+    assert_eq!(labelled.lint(), vec![]);
 }
 
 // Namespaces and labels from overlays ---------------------------------------------------------
