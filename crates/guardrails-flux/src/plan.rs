@@ -516,11 +516,7 @@ impl Plan {
                 Some(k) => {
                     let mut closure = BTreeSet::new();
                     self.graph.closure_files(k, &mut closure);
-                    for c in &components {
-                        if let Some(ck) = self.graph.index_of_dir(c) {
-                            self.graph.closure_files(ck, &mut closure);
-                        }
-                    }
+                    self.add_components(&components, &mut closure);
                     self.targets.push(Target {
                         label,
                         dir: dir.clone(),
@@ -543,11 +539,7 @@ impl Plan {
                     let (resources, closure) = self.generated_resources(&dir, yaml_files);
                     checks.check_plain_manifests(ks, &resources, &self.graph, &mut self.sources);
                     let mut closure = closure;
-                    for c in &components {
-                        if let Some(ck) = self.graph.index_of_dir(c) {
-                            self.graph.closure_files(ck, &mut closure);
-                        }
-                    }
+                    self.add_components(&components, &mut closure);
                     self.targets.push(Target {
                         label,
                         dir: dir.clone(),
@@ -563,6 +555,15 @@ impl Plan {
                         blocked: false,
                     });
                 }
+            }
+        }
+    }
+
+    /// What the Flux Kustomization's components read joins the build's closure.
+    fn add_components(&self, components: &[PathBuf], closure: &mut BTreeSet<PathBuf>) {
+        for component in components {
+            if let Some(k) = self.graph.index_of_dir(component) {
+                self.graph.closure_files(k, closure);
             }
         }
     }
