@@ -102,3 +102,30 @@ fn bad_usage_exits_2() {
     let run = sb.run_cmd(cmd);
     assert_eq!(run.code, 2, "{}", run.all());
 }
+
+/// Diagnostic codes are a public interface: every code of flux-kustomize-validate is
+/// documented in the README, and the list is pinned so a rename shows up in review.
+#[test]
+fn flux_codes_are_documented_and_pinned() {
+    use guardrails_flux::api_codes;
+    let mut codes: Vec<&str> = guardrails_flux::codes::ALL.to_vec();
+    codes.extend([
+        api_codes::SCHEMA,
+        api_codes::DEPRECATED_API,
+        api_codes::UNKNOWN_API,
+        api_codes::IMAGE_POLICY_API_REMOVED,
+        api_codes::IMAGE_REPOSITORY_API_REMOVED,
+        api_codes::AUTOMATION_API_REMOVED,
+    ]);
+    codes.extend(guardrails_image_lint::codes::ALL);
+    codes.sort_unstable();
+    codes.dedup();
+    let readme = std::fs::read_to_string(crate::harness::checkout().join("README.md")).unwrap();
+    for code in &codes {
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "{code} is not documented in the README"
+        );
+    }
+    insta::assert_snapshot!(codes.join("\n"));
+}

@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use guardrails_flux_api::FluxVersion;
+/// Codes of the Flux API checks (schema, API versions).
+pub use guardrails_flux_api::codes as api_codes;
 pub use guardrails_image_lint::Lane;
 use guardrails_report::Report;
 pub use render::{Renderer, RendererChoice};
