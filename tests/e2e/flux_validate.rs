@@ -488,6 +488,13 @@ fn a_flux_path_without_kustomization_is_generated_and_must_hold_only_manifests()
             .any(|d| d["message"].as_str().unwrap_or("").contains("1 rendered")),
         "{diagnostics:?}"
     );
+    // CI files and what .sourceignore lists never reach kustomize-controller.
+    sandbox.write("plain/.github/workflows/ci.yaml", "on: push\njobs: {}\n");
+    sandbox.write("plain/.sourceignore", "chart-values/\n");
+    sandbox.write("plain/chart-values/values.yaml", "replicaCount: 2\n");
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
     sandbox.write("plain/values.yaml", "replicaCount: 2\n");
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 1, "{}", run.all());

@@ -14,6 +14,8 @@ use crate::paths;
 pub struct Inventory {
     pub kustomization_files: Vec<PathBuf>,
     pub yaml_files: Vec<PathBuf>,
+    /// `.sourceignore` files (what source-controller leaves out of an artifact).
+    pub sourceignore_files: Vec<PathBuf>,
 }
 
 /// Walks `root` (inside the repository whose top level is `repo_root`).
@@ -37,6 +39,9 @@ pub fn walk(root: &Path, repo_root: &Path) -> Inventory {
         }
         let path = entry.into_path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == ".sourceignore" {
+            inventory.sourceignore_files.push(path.clone());
+        }
         if paths::KUSTOMIZATION_FILES.contains(&name) {
             inventory.kustomization_files.push(path.clone());
         }

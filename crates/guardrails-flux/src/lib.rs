@@ -19,6 +19,7 @@ mod plan;
 pub mod render;
 mod rendered;
 mod source_checks;
+mod sourceignore;
 mod sources;
 
 use std::collections::BTreeSet;

@@ -205,8 +205,11 @@ impl Plan {
             reported_image_findings: Default::default(),
             image_lint_time: std::time::Duration::ZERO,
         };
+        let source_ignore =
+            crate::sourceignore::SourceIgnore::load(repo_root, &inventory.sourceignore_files);
         plan.build_targets(
             &inventory.yaml_files,
+            &source_ignore,
             &git_repositories,
             options,
             &mut checks,
@@ -434,6 +437,7 @@ impl Plan {
     fn build_targets(
         &mut self,
         yaml_files: &[PathBuf],
+        source_ignore: &crate::sourceignore::SourceIgnore,
         git_repositories: &[GitRepository],
         options: &Options,
         checks: &mut source_checks::Checks,
@@ -536,7 +540,8 @@ impl Plan {
                     // kustomize-controller generates a kustomization: every YAML file
                     // under the path, and sub-directories with a kustomization file as
                     // directory resources (not descended).
-                    let (resources, closure) = self.generated_resources(&dir, yaml_files);
+                    let (resources, closure) =
+                        self.generated_resources(&dir, yaml_files, source_ignore);
                     checks.check_plain_manifests(ks, &resources, &self.graph, &mut self.sources);
                     let mut closure = closure;
                     self.add_components(&components, &mut closure);
@@ -572,11 +577,15 @@ impl Plan {
         &self,
         dir: &Path,
         yaml_files: &[PathBuf],
+        source_ignore: &crate::sourceignore::SourceIgnore,
     ) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
         let mut resources = Vec::new();
         let mut closure = BTreeSet::new();
         let mut kustomized_dirs: Vec<PathBuf> = Vec::new();
-        for file in yaml_files.iter().filter(|f| f.starts_with(dir)) {
+        for file in yaml_files
+            .iter()
+            .filter(|f| f.starts_with(dir) && !source_ignore.is_ignored(f))
+        {
             if kustomized_dirs.iter().any(|d| file.starts_with(d)) {
                 continue;
             }

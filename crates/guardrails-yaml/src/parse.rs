@@ -29,7 +29,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 4 * 1024 * 1024,
-            max_depth: 64,
+            max_depth: 128,
             max_nodes: 1_000_000,
             max_aliases: 10_000,
             max_documents: 10_000,

@@ -107,3 +107,13 @@ fn binary_and_non_utf8_files_are_refused() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn deep_but_real_documents_parse() {
+    // CRD schemas nest `properties` many levels deep; 100 levels must still parse.
+    let text: String = (0..100)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    let text = format!("{text}{}leaf: 1\n", "  ".repeat(100));
+    assert!(parse(&text).is_ok());
+}
