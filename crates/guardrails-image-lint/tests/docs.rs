@@ -163,3 +163,46 @@ fn failing_examples_fail_and_fixed_examples_pass() {
         );
     }
 }
+
+/// What a reviewer reads for each rule's failing example: the findings rendered by the
+/// hook's plain (non-terminal) miette renderer, pinned so wording changes show up in review.
+#[test]
+fn rendered_diagnostics_of_every_failing_example() {
+    use guardrails_report::{Diagnostic, Format, Renderer, SourceFile as Source, Style};
+    let renderer = Renderer::new(
+        Format::Human,
+        Style {
+            color: false,
+            unicode: false,
+            width: 100,
+        },
+    );
+    let mut out = String::new();
+    for section in sections() {
+        let (files, _) = chunks(&section.failing);
+        out.push_str(&format!("===== {} =====\n", section.code));
+        for finding in lint(&section.failing) {
+            let severity = match finding.severity {
+                Severity::Error => guardrails_report::Severity::Error,
+                Severity::Warning => guardrails_report::Severity::Warning,
+            };
+            let mut diagnostic = Diagnostic::new(finding.code, severity, finding.message);
+            diagnostic.help = finding.help;
+            let text = files
+                .iter()
+                .find(|(p, _)| *p == finding.path)
+                .map(|(_, t)| t);
+            diagnostic = match (finding.span, text) {
+                (Some(span), Some(text)) => diagnostic.with_span(
+                    Source::new(finding.path.clone(), text.as_str()),
+                    span.offset,
+                    span.len,
+                    None,
+                ),
+                _ => diagnostic.with_path(finding.path.clone()),
+            };
+            out.push_str(&renderer.render_all([&diagnostic]));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
