@@ -178,7 +178,7 @@ impl Client {
         }
     }
 
-    fn exe_name(self) -> &'static str {
+    pub fn exe_name(self) -> &'static str {
         match self {
             Client::PreCommit => "pre-commit",
             Client::Prek => "prek",

@@ -243,9 +243,8 @@ fn unborn_head_has_nothing_to_check() {
         .assert_ok();
 }
 
-#[test]
-fn shallow_clone_says_what_it_cannot_know() {
-    let sb = pushed_feature(Client::Shim, &[]);
+per_client!(shallow_clone_says_what_it_cannot_know, |client| {
+    let sb = pushed_feature(client, &[]);
     for i in 0..3 {
         sb.commit_unguarded(&format!("more {i}"));
     }
@@ -258,15 +257,29 @@ fn shallow_clone_says_what_it_cannot_know() {
     )
     .assert_ok();
     let shallow = sb.root.join("shallow");
-    sb.git_in(
-        &shallow,
-        &[
-            "config",
-            "core.hooksPath",
-            crate::harness::checkout().join("hooks").to_str().unwrap(),
-        ],
-    )
-    .assert_ok();
+    match client {
+        Client::Shim => {
+            sb.git_in(
+                &shallow,
+                &[
+                    "config",
+                    "core.hooksPath",
+                    crate::harness::checkout().join("hooks").to_str().unwrap(),
+                ],
+            )
+            .assert_ok();
+        }
+        Client::PreCommit | Client::Prek => {
+            // The clone carries the committed .pre-commit-config.yaml; install it there.
+            let exe = crate::harness::tool(client.exe_name()).unwrap();
+            let mut cmd = std::process::Command::new(exe);
+            cmd.arg("install").current_dir(&shallow);
+            for hook_type in crate::harness::HOOK_TYPES {
+                cmd.args(["--hook-type", hook_type]);
+            }
+            sb.run_cmd(cmd).assert_ok();
+        }
+    }
     // HEAD itself is on origin/feat: refused even though history is cut.
     sb.git_in(&shallow, &["commit", "-q", "--amend", "--no-edit"])
         .assert_refused(AMEND);
@@ -277,7 +290,7 @@ fn shallow_clone_says_what_it_cannot_know() {
         .assert_ok();
     sb.git_in(&shallow, &["commit", "-q", "--amend", "--no-edit"])
         .assert_ok();
-}
+});
 
 #[test]
 fn diagnostic_codes_are_stable() {
