@@ -16,8 +16,9 @@ use std::collections::{BTreeSet, HashMap};
 use guardrails_yaml::Limits;
 
 use crate::paths;
+use crate::plan::Build;
 use crate::render::BuildFailure;
-use crate::rendered::{RenderContext, Work, WorkBuild, generated_kustomization};
+use crate::rendered::{RenderContext, Work, write_generated};
 
 /// Splits `members` (indices into `work`) into at most `slots` batches whose members
 /// define no Namespace or CRD with the same name.
@@ -54,19 +55,8 @@ pub fn render_batch(
     work: &[Work],
     members: &[usize],
 ) -> Result<Vec<String>, BuildFailure> {
-    let failure = |stderr: String| BuildFailure {
-        command: context.renderer.name().to_owned(),
-        stderr,
-        timed_out: false,
-    };
-    let temp = tempfile::Builder::new()
-        .prefix("flux-kustomize-validate-batch-")
-        .tempdir()
-        .map_err(|e| failure(format!("cannot create a temporary directory: {e}")))?;
-    let root = temp
-        .path()
-        .canonicalize()
-        .unwrap_or_else(|_| temp.path().to_path_buf());
+    let failure = |stderr: String| context.setup_failure(stderr);
+    let (_temp, root) = context.private_dir("flux-kustomize-validate-batch-")?;
     // A prefix no real name starts with: lowercase, DNS-safe, unique per run.
     let nonce = format!("{:x}", std::process::id());
     let prefixes: Vec<String> = (0..members.len())
@@ -78,17 +68,14 @@ pub fn render_batch(
         std::fs::create_dir_all(&wrapper)
             .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
         let target_dir = match &work[member].build {
-            WorkBuild::Dir(dir) => dir.clone(),
-            WorkBuild::Generated {
+            Build::Dir(dir) => dir.clone(),
+            Build::Generated {
                 resources,
                 components,
                 fields,
             } => {
                 let generated = root.join(format!("g{i}"));
-                std::fs::create_dir_all(&generated)
-                    .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
-                let text = generated_kustomization(&generated, resources, components, fields);
-                std::fs::write(generated.join("kustomization.yaml"), text)
+                write_generated(&generated, resources, components, fields)
                     .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
                 generated
             }
@@ -179,12 +166,13 @@ pub fn cluster_names<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rendered::{Work, WorkBuild};
+    use crate::plan::Build;
+    use crate::rendered::Work;
 
     fn work(names: &[&str]) -> Work {
         Work {
             target: 0,
-            build: WorkBuild::Dir("/x".into()),
+            build: Build::Dir("/x".into()),
             cache_key: String::new(),
             substitutions: Vec::new(),
             cluster_names: names.iter().map(|n| (*n).to_owned()).collect(),

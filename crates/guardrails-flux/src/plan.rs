@@ -10,7 +10,7 @@ use guardrails_report::{Diagnostic, Report};
 use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
 use crate::graph::Graph;
 use crate::kustomization::Kustomization;
-use crate::rendered::{RenderContext, RenderResult, Work, WorkBuild};
+use crate::rendered::{RenderContext, RenderResult, Work};
 use crate::sources::Sources;
 use crate::{Error, Options, Stats, codes, discover, paths, source_checks};
 
@@ -232,29 +232,38 @@ impl Plan {
             .collect();
 
         // Files to check without rendering: what the affected targets read, the changed
-        // YAML files themselves, and with no file list every YAML file under the root.
+        // YAML files themselves, and with no file list every YAML file under the root
+        // (those two only where --include/--exclude allow).
         let mut files: BTreeSet<PathBuf> = plan
             .affected
             .iter()
             .flat_map(|&t| plan.targets[t].closure.iter().cloned())
             .collect();
-        match changed {
-            Some(changed) => files.extend(
-                changed
-                    .iter()
-                    .filter(|f| paths::is_yaml(f) && f.is_file() && f.starts_with(root))
-                    .cloned(),
-            ),
-            None => files.extend(inventory.yaml_files.iter().cloned()),
-        }
-        files.retain(|f| filter.allows(&display(f)) || plan.affected_closure_contains(f));
+        let extra: Vec<&PathBuf> = match changed {
+            Some(changed) => changed
+                .iter()
+                .filter(|f| paths::is_yaml(f) && f.is_file() && f.starts_with(root))
+                .collect(),
+            None => inventory.yaml_files.iter().collect(),
+        };
+        files.extend(
+            extra
+                .into_iter()
+                .filter(|f| filter.allows(&display(f)))
+                .cloned(),
+        );
         let broken = checks.check_files(&files, &mut plan.sources);
         for &k in &plan.affected_kustomizations() {
             checks.check_kustomization(&plan.graph, k, &mut plan.sources);
         }
+        let affected_flux: BTreeSet<usize> = plan
+            .affected
+            .iter()
+            .flat_map(|&t| plan.targets[t].flux.iter().copied())
+            .collect();
         let flux_to_check: Vec<usize> = (0..plan.flux.len())
             .filter(|&i| {
-                changed.is_none_or(|c| c.contains(&plan.flux[i].file)) || plan.flux_is_affected(i)
+                changed.is_none_or(|c| c.contains(&plan.flux[i].file)) || affected_flux.contains(&i)
             })
             .collect();
         for index in flux_to_check {
@@ -404,18 +413,6 @@ impl Plan {
         report.push(diagnostic);
     }
 
-    fn affected_closure_contains(&self, file: &Path) -> bool {
-        self.affected
-            .iter()
-            .any(|&t| self.targets[t].closure.contains(file))
-    }
-
-    fn flux_is_affected(&self, flux: usize) -> bool {
-        self.affected
-            .iter()
-            .any(|&t| self.targets[t].flux.contains(&flux))
-    }
-
     /// Kustomizations built by some affected target.
     fn affected_kustomizations(&self) -> BTreeSet<usize> {
         let mut out = BTreeSet::new();
@@ -475,11 +472,16 @@ impl Plan {
             // mirrors have other URLs, so a URL mismatch only counts when the path does
             // not exist in this checkout either.
             let source_kind = ks.source_kind.as_deref().unwrap_or("GitRepository");
-            let mismatch = external_source(ks, git_repositories, &options.remote_urls);
-            if source_kind != "GitRepository" || (mismatch.is_some() && !dir.is_dir()) {
-                let reason = mismatch.unwrap_or_else(|| {
-                    format!("its source is a {source_kind}, whose contents are not this checkout")
-                });
+            let reason = if source_kind != "GitRepository" {
+                Some(format!(
+                    "its source is a {source_kind}, whose contents are not this checkout"
+                ))
+            } else if dir.is_dir() {
+                None
+            } else {
+                other_repository(ks, git_repositories, &options.remote_urls)
+            };
+            if let Some(reason) = reason {
                 checks.note_external(ks, &reason);
                 continue;
             }
@@ -622,15 +624,14 @@ impl Plan {
     pub fn render_work(&mut self, jobs: &[usize], context: &RenderContext<'_>) -> Vec<Work> {
         let mut work = Vec::with_capacity(jobs.len());
         for &t in jobs {
-            let target = self.targets[t].clone();
+            let target = &self.targets[t];
             let mut key = crate::cache::KeyBuilder::new();
             key.add(b"flux-kustomize-validate/1")
                 .add(context.renderer.name().as_bytes())
                 .add(context.renderer_version.as_bytes());
-            let build = match &target.build {
+            match &target.build {
                 Build::Dir(dir) => {
                     key.add(dir.to_string_lossy().as_bytes());
-                    WorkBuild::Dir(dir.clone())
                 }
                 Build::Generated {
                     resources,
@@ -644,13 +645,8 @@ impl Plan {
                     for (field, value) in fields {
                         key.add(field.as_bytes()).add(value.as_bytes());
                     }
-                    WorkBuild::Generated {
-                        resources: resources.clone(),
-                        components: components.clone(),
-                        fields: fields.clone(),
-                    }
                 }
-            };
+            }
             for file in &target.closure {
                 key.add(file.to_string_lossy().as_bytes());
                 match self.sources.load(file).text() {
@@ -694,7 +690,7 @@ impl Plan {
             };
             work.push(Work {
                 target: t,
-                build,
+                build: target.build.clone(),
                 cache_key: key.finish(),
                 substitutions,
                 cluster_names,
@@ -716,18 +712,12 @@ impl Plan {
     }
 }
 
-/// Why a Flux Kustomization's source is not this repository, if it is not.
-fn external_source(
+/// Why a Flux Kustomization's GitRepository is another repository, if it is.
+fn other_repository(
     ks: &FluxKustomization,
     git_repositories: &[GitRepository],
     remote_urls: &[String],
 ) -> Option<String> {
-    let kind = ks.source_kind.as_deref().unwrap_or("GitRepository");
-    if kind != "GitRepository" {
-        return Some(format!(
-            "its source is a {kind}, whose contents are not this checkout"
-        ));
-    }
     let name = ks.source_name.as_deref()?;
     let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
     let repo = git_repositories.iter().find(|r| {

@@ -13,7 +13,7 @@ use guardrails_yaml::{Limits, Node, Span};
 
 use crate::cache::RenderCache;
 use crate::flux::{FluxKustomization, VariableSource};
-use crate::plan::{Plan, Target};
+use crate::plan::{Build, Plan, Target};
 use crate::render::{BuildFailure, Renderer};
 use crate::source_checks::at;
 use crate::{Options, Stats, codes, paths};
@@ -27,21 +27,11 @@ pub struct RenderContext<'a> {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
-pub enum WorkBuild {
-    Dir(PathBuf),
-    Generated {
-        resources: Vec<PathBuf>,
-        components: Vec<PathBuf>,
-        fields: BTreeMap<&'static str, String>,
-    },
-}
-
 /// One render job.
 #[derive(Debug)]
 pub struct Work {
     pub target: usize,
-    pub build: WorkBuild,
+    pub build: Build,
     pub cache_key: String,
     pub substitutions: Vec<Substitution>,
     /// Namespaces and CRDs (`Kind/name`) its sources define: what batching must keep
@@ -279,38 +269,65 @@ fn finish(
     }
 }
 
-fn build(context: &RenderContext<'_>, build: &WorkBuild) -> Result<String, BuildFailure> {
+fn build(context: &RenderContext<'_>, build: &Build) -> Result<String, BuildFailure> {
     match build {
-        WorkBuild::Dir(dir) => context.renderer.build(dir, context.timeout),
-        WorkBuild::Generated {
+        Build::Dir(dir) => context.renderer.build(dir, context.timeout),
+        Build::Generated {
             resources,
             components,
             fields,
         } => {
-            let failure = |stderr: String| BuildFailure {
-                command: context.renderer.name().to_owned(),
-                stderr,
-                timed_out: false,
-            };
-            let temp = tempfile::Builder::new()
-                .prefix("flux-kustomize-validate-")
-                .tempdir()
-                .map_err(|e| failure(format!("cannot create a temporary directory: {e}")))?;
-            let dir = temp
-                .path()
-                .canonicalize()
-                .unwrap_or_else(|_| temp.path().to_path_buf());
-            let text = generated_kustomization(&dir, resources, components, fields);
-            std::fs::write(dir.join("kustomization.yaml"), text)
-                .map_err(|e| failure(format!("cannot write the generated kustomization: {e}")))?;
+            let (_temp, dir) = context.private_dir("flux-kustomize-validate-")?;
+            write_generated(&dir, resources, components, fields).map_err(|e| {
+                context.setup_failure(format!("cannot write the generated kustomization: {e}"))
+            })?;
             context.renderer.build(&dir, context.timeout)
         }
     }
 }
 
+impl RenderContext<'_> {
+    /// A failure before the renderer ran (temporary files), reported like a render's.
+    pub fn setup_failure(&self, stderr: String) -> BuildFailure {
+        BuildFailure {
+            command: self.renderer.name().to_owned(),
+            stderr,
+            timed_out: false,
+        }
+    }
+
+    /// A private temporary directory and its canonical path (relative entries written
+    /// into it are computed from that path); removed when the guard drops.
+    pub fn private_dir(&self, prefix: &str) -> Result<(tempfile::TempDir, PathBuf), BuildFailure> {
+        let temp = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .map_err(|e| self.setup_failure(format!("cannot create a temporary directory: {e}")))?;
+        let dir = temp
+            .path()
+            .canonicalize()
+            .unwrap_or_else(|_| temp.path().to_path_buf());
+        Ok((temp, dir))
+    }
+}
+
+/// Writes the generated kustomization of a [`Build::Generated`] into `dir`.
+pub fn write_generated(
+    dir: &Path,
+    resources: &[PathBuf],
+    components: &[PathBuf],
+    fields: &BTreeMap<&'static str, String>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        generated_kustomization(dir, resources, components, fields),
+    )
+}
+
 /// The kustomization kustomize-controller would generate, as JSON (valid YAML), with
 /// paths relative to `dir` so the load restrictor sees ordinary relative entries.
-pub fn generated_kustomization(
+fn generated_kustomization(
     dir: &Path,
     resources: &[PathBuf],
     components: &[PathBuf],

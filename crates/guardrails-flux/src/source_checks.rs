@@ -94,8 +94,12 @@ impl Checks {
                 broken.insert(file.clone());
                 continue;
             }
+            // Only the findings leave the borrow of the parsed documents, not the trees.
             let parsed = match sources.documents(file) {
-                Some(Ok(docs)) => Ok(docs.clone()),
+                Some(Ok(docs)) => Ok(docs
+                    .iter()
+                    .flat_map(|doc| guardrails_flux_api::check_object(doc, self.flux_version))
+                    .collect::<Vec<_>>()),
                 Some(Err(error)) => Err(error.clone()),
                 None => continue,
             };
@@ -129,25 +133,23 @@ impl Checks {
                     self.diagnostics.push(diagnostic);
                     broken.insert(file.clone());
                 }
-                Ok(docs) => {
-                    for doc in &docs {
-                        for finding in guardrails_flux_api::check_object(doc, self.flux_version) {
-                            let severity = match finding.severity {
-                                guardrails_flux_api::Severity::Error => Severity::Error,
-                                guardrails_flux_api::Severity::Warning => Severity::Warning,
-                            };
-                            let mut d = at(
-                                sources,
-                                file,
-                                finding.span,
-                                finding.code,
-                                severity,
-                                finding.message,
-                                None,
-                            );
-                            d.help = finding.help;
-                            self.diagnostics.push(d);
-                        }
+                Ok(findings) => {
+                    for finding in findings {
+                        let severity = match finding.severity {
+                            guardrails_flux_api::Severity::Error => Severity::Error,
+                            guardrails_flux_api::Severity::Warning => Severity::Warning,
+                        };
+                        let mut d = at(
+                            sources,
+                            file,
+                            finding.span,
+                            finding.code,
+                            severity,
+                            finding.message,
+                            None,
+                        );
+                        d.help = finding.help;
+                        self.diagnostics.push(d);
                     }
                 }
             }
@@ -356,21 +358,21 @@ impl Checks {
     ) {
         let mut blocked = false;
         for file in resources.iter().filter(|r| graph.index_of_dir(r).is_none()) {
-            let docs = match sources.documents(file) {
-                Some(Ok(docs)) => docs.clone(),
-                _ => continue,
+            // The first document that is not a Kubernetes object (no apiVersion/kind).
+            let stray = match sources.documents(file) {
+                Some(Ok(docs)) => docs
+                    .iter()
+                    .filter(|d| !d.is_null())
+                    .find(|d| d.str_at(&["apiVersion"]).is_none() || d.str_at(&["kind"]).is_none())
+                    .map(|d| d.span),
+                _ => None,
             };
-            for doc in docs.iter().filter(|d| !d.is_null()) {
-                let api = doc.str_at(&["apiVersion"]);
-                let kind = doc.str_at(&["kind"]);
-                if api.is_some() && kind.is_some() {
-                    continue;
-                }
+            if let Some(span) = stray {
                 blocked = true;
                 let d = at(
                     sources,
                     file,
-                    doc.span,
+                    span,
                     codes::NOT_KUBERNETES,
                     Severity::Error,
                     format!(
@@ -386,7 +388,6 @@ impl Checks {
                      kustomization.yaml that names the manifests",
                 );
                 self.diagnostics.push(d);
-                break;
             }
         }
         if blocked {
