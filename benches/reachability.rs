@@ -198,7 +198,14 @@ fn generate(dir: &Path, commits: usize, branches: usize) {
         let mark = commits.saturating_sub(b * step).max(1);
         writeln!(stdin, "reset refs/remotes/origin/b{b}\nfrom :{mark}\n").unwrap();
     }
-    writeln!(stdin, "reset refs/tags/old\nfrom :100\n").unwrap();
+    // Below the oldest branch tip, so no tip is the answer itself.
+    let oldest_tip = commits.saturating_sub((branches.max(1) - 1) * step).max(1);
+    writeln!(
+        stdin,
+        "reset refs/tags/old\nfrom :{}\n",
+        (oldest_tip / 2).max(1)
+    )
+    .unwrap();
     writeln!(
         stdin,
         "commit refs/heads/main\ncommitter Bench <b@example.test> {} +0000\ndata 5\nlocal\nfrom :{commits}\n",

@@ -5,12 +5,15 @@
 //! unreadable repository); a refusal is a finding, not an error. It never prints and never
 //! exits.
 
+mod commit_index;
 pub mod history;
 pub mod master_check;
 pub mod prevent_amend;
 mod protected;
 mod remote_refs;
 mod repository;
+#[cfg(test)]
+mod test_git;
 
 pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};
 pub use repository::{Head, InProgress, OpenError, RepositoryState, Workspace, open};

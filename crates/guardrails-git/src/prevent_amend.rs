@@ -150,7 +150,10 @@ fn check_amend(
         report.note(codes::NOTE, "HEAD has no commit: nothing to amend");
         return Ok(());
     };
-    if !history.is_public(head)? {
+    let upstream = current_upstream(repo);
+    let prefer: Vec<&str> = upstream.iter().map(String::as_str).collect();
+    let found = history.find_public(&[head], &prefer)?;
+    let Some(&tip) = found.get(&head) else {
         if history.shallow {
             report.push(shallow_warning());
         }
@@ -159,13 +162,8 @@ fn check_amend(
             "HEAD is not on any public branch: amending is fine",
         );
         return Ok(());
-    }
-    let upstream = current_upstream(repo);
-    let prefer: Vec<&str> = upstream.iter().map(String::as_str).collect();
-    let on = history
-        .containing_ref(head, &prefer)
-        .map(|r| format!("`{}`", sanitize(r)))
-        .unwrap_or_else(|| "a remote branch".to_owned());
+    };
+    let on = format!("`{}`", sanitize(&history.tips[tip].name));
     let line = CommitLine::read(repo, head);
     report.push(
         Diagnostic::error(
@@ -219,24 +217,27 @@ fn check_rebase(
     } else {
         return conservative_rebase(repo, history, branch_tip, report);
     };
-    // Public commits are closed under ancestry: walking the range newest first, the first
-    // public commit found and everything after it in the walk that it reaches are public.
+    // One walk from the public tips answers for the whole range.
     let range = commits_between(repo, branch_tip, &hidden, 100_000)?;
-    let mut public = Vec::new();
-    for id in &range {
-        if history.is_public(*id)? {
-            public = commits_between(repo, *id, &hidden, 100_000)?;
-            break;
-        }
-    }
-    if public.is_empty() {
+    let found = history.find_public(&range, &[])?;
+    let public: Vec<ObjectId> = range
+        .iter()
+        .filter(|id| found.contains_key(*id))
+        .copied()
+        .collect();
+    let Some(&tip) = public.first().and_then(|id| found.get(id)) else {
         report.note(
             codes::NOTE,
             format!("the rebase rewrites {} unpublished commit(s)", range.len()),
         );
         return Ok(());
-    }
-    report.push(rebase_refused(repo, history, &public, range.len()));
+    };
+    report.push(rebase_refused(
+        repo,
+        &history.tips[tip].name,
+        &public,
+        range.len(),
+    ));
     Ok(())
 }
 
@@ -253,22 +254,21 @@ fn conservative_rebase(
         codes::NOTE,
         "the rebase upstream is unknown: checking HEAD, which any rebase that runs rewrites",
     );
-    if history.is_public(head)? {
-        report.push(rebase_refused(repo, history, &[head], 1));
+    if let Some(&tip) = history.find_public(&[head], &[])?.get(&head) {
+        report.push(rebase_refused(repo, &history.tips[tip].name, &[head], 1));
     }
     Ok(())
 }
 
+/// `public`: the public commits of the range, newest first; `on`: a public ref holding
+/// the newest.
 fn rebase_refused(
     repo: &gix::Repository,
-    history: &PublicHistory<'_>,
+    on: &str,
     public: &[ObjectId],
     total: usize,
 ) -> Diagnostic {
-    let on = history
-        .containing_ref(public[0], &[])
-        .map(|r| format!("`{}`", sanitize(r)))
-        .unwrap_or_else(|| "a remote branch".to_owned());
+    let on = format!("`{}`", sanitize(on));
     Diagnostic::error(
         codes::REBASE_PUBLIC,
         format!(
