@@ -70,8 +70,9 @@ pub struct PublicHistory<'repo> {
     repo: &'repo gix::Repository,
     pub tips: Vec<PublicTip>,
     graph_cache: Option<gix::commitgraph::Graph>,
-    /// Highest commit-graph generation among the tips, when every tip is in the graph.
-    max_tip_generation: Option<u32>,
+    /// Highest commit-graph generation among the tips, when every tip is in the graph;
+    /// computed when first needed (thousands of tips are thousands of graph lookups).
+    max_tip_generation: std::cell::OnceCell<Option<u32>>,
     pub shallow: bool,
     /// Commits decoded one by one before a walk builds the [`CommitIndex`].
     index_after: usize,
@@ -138,17 +139,11 @@ impl<'repo> PublicHistory<'repo> {
             }
         }
         let graph_cache = repo.commit_graph_if_enabled().ok().flatten();
-        let max_tip_generation = graph_cache.as_ref().and_then(|graph| {
-            tips.iter()
-                .map(|tip| graph.commit_by_id(tip.id).map(|c| c.generation()))
-                .collect::<Option<Vec<_>>>()
-                .and_then(|gens| gens.into_iter().max())
-        });
         Ok(Self {
             repo,
             tips,
             graph_cache,
-            max_tip_generation,
+            max_tip_generation: std::cell::OnceCell::new(),
             shallow: repo.is_shallow().unwrap_or(false),
             index_after: INDEX_AFTER,
         })
@@ -197,7 +192,7 @@ impl<'repo> PublicHistory<'repo> {
             let mut not_public = Vec::new();
             for &target in &remaining {
                 match self.generation(target, 64) {
-                    Some(g) if self.max_tip_generation.is_some_and(|max| g > max) => {
+                    Some(g) if self.max_tip_generation().is_some_and(|max| g > max) => {
                         not_public.push(target);
                     }
                     Some(g) => lowest = lowest.map(|l| l.min(g)),
@@ -216,12 +211,13 @@ impl<'repo> PublicHistory<'repo> {
         let mut walk = Walk::new(self, floor);
         for (rank, &tip) in order.iter().enumerate() {
             if walk.seen.insert(self.tips[tip].id) {
-                walk.push(self.tips[tip].id, rank, tip)?;
+                walk.push(self.tips[tip].id, None, rank, tip)?;
             }
         }
         while let Some(entry) = walk.queue.pop() {
-            let parents = walk.parents[entry.parents.clone()].to_vec();
-            for parent in parents {
+            // `push` only appends to the parents arena, so the popped range stays valid.
+            for slot in entry.parents {
+                let (parent, position) = walk.parents[slot];
                 if !walk.seen.insert(parent) {
                     continue;
                 }
@@ -231,7 +227,7 @@ impl<'repo> PublicHistory<'repo> {
                         return Ok(found);
                     }
                 }
-                walk.push(parent, entry.rank, entry.tip)?;
+                walk.push(parent, position, entry.rank, entry.tip)?;
             }
         }
         Ok(found)
@@ -250,6 +246,18 @@ impl<'repo> PublicHistory<'repo> {
         let mut order: Vec<usize> = (0..self.tips.len()).collect();
         order.sort_by_key(|&i| rank(&self.tips[i].name));
         order
+    }
+
+    fn max_tip_generation(&self) -> Option<u32> {
+        *self.max_tip_generation.get_or_init(|| {
+            let graph = self.graph_cache.as_ref()?;
+            self.tips
+                .iter()
+                .map(|tip| graph.commit_by_id(tip.id).map(|c| c.generation()))
+                .collect::<Option<Vec<_>>>()?
+                .into_iter()
+                .max()
+        })
     }
 
     /// Every packed commit, decoded on all cores.
@@ -323,8 +331,9 @@ struct Walk<'a, 'repo> {
     floor: Option<u32>,
     queue: BinaryHeap<Queued>,
     seen: HashSet<ObjectId>,
-    /// Parents of queued commits, so each commit is decoded once.
-    parents: Vec<ObjectId>,
+    /// Parents of queued commits, so each commit is decoded once, with their commit-graph
+    /// position when the graph gave them (a lookup by position needs no search).
+    parents: Vec<(ObjectId, Option<gix::commitgraph::Position>)>,
     /// Commits read one by one from the object database so far.
     decoded: usize,
     index: Option<CommitIndex>,
@@ -347,24 +356,34 @@ impl<'a, 'repo> Walk<'a, 'repo> {
 
     /// Queues `id` (seen, and known not to be a target) with its parents and commit time,
     /// read from the commit-graph, the commit index or the object database, in that order.
-    fn push(&mut self, id: ObjectId, rank: usize, tip: usize) -> Result<(), HistoryError> {
+    fn push(
+        &mut self,
+        id: ObjectId,
+        position: Option<gix::commitgraph::Position>,
+        rank: usize,
+        tip: usize,
+    ) -> Result<(), HistoryError> {
         let start = self.parents.len();
-        let time = if let Some((graph, commit)) = self
-            .history
-            .graph_cache
-            .as_ref()
-            .and_then(|g| g.commit_by_id(id).map(|c| (g, c)))
-        {
+        let time = if let Some((graph, commit)) =
+            self.history
+                .graph_cache
+                .as_ref()
+                .and_then(|g| match position {
+                    Some(position) => Some((g, g.commit_at(position))),
+                    None => g.commit_by_id(id).map(|c| (g, c)),
+                }) {
             if self.floor.is_some_and(|floor| commit.generation() <= floor) {
                 return Ok(());
             }
             for parent in commit.iter_parents() {
                 let parent = parent.map_err(HistoryError::from)?;
-                self.parents.push(graph.id_at(parent).to_owned());
+                self.parents
+                    .push((graph.id_at(parent).to_owned(), Some(parent)));
             }
             i64::try_from(commit.committer_timestamp()).unwrap_or(i64::MAX)
         } else if let Some(commit) = self.index.as_ref().and_then(|index| index.get(&id)) {
-            self.parents.extend_from_slice(commit.parents());
+            self.parents
+                .extend(commit.parents().iter().map(|&parent| (parent, None)));
             commit.time
         } else {
             self.decoded += 1;
@@ -388,7 +407,7 @@ impl<'a, 'repo> Walk<'a, 'repo> {
             }
             let parents = &mut self.parents;
             read_header(data.data, id.kind(), |parent| {
-                parents.push(parent);
+                parents.push((parent, None));
                 Some(())
             })
             .ok_or_else(|| HistoryError::from(format!("commit {id} cannot be decoded")))?

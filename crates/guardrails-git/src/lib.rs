@@ -1,4 +1,4 @@
-//! Git guards: the checks behind `master-check` (and, later, `prevent-amend-after-push`).
+//! Git guards: the checks behind `master-check` and `prevent-amend-after-push`.
 //!
 //! Everything here reads the repository through gix without spawning git, and returns
 //! findings as [`guardrails_report::Report`]s. `Err` means a guard could not do its job (an
