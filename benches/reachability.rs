@@ -6,8 +6,9 @@
 //! Setup generates a repository with `git fast-import`: a history of `BENCH_COMMITS`
 //! commits (default 200,000) and `BENCH_BRANCHES` remote-tracking branches (default 2,000)
 //! spread over it, plus one local commit on top. Queries: the local commit (recent, not
-//! public), the newest public commit, and an old commit every branch contains. Measured
-//! without and with `git commit-graph write --reachable`.
+//! public), the newest public commit, and an old commit every branch contains (below the
+//! oldest branch tip, so no tip is the answer itself). Measured without and with
+//! `git commit-graph write --reachable`.
 //!
 //! gitops-guardrails is measured in-process (open the repository, read the public refs,
 //! answer), the baselines as the processes a hook would spawn.
