@@ -488,13 +488,42 @@ fn a_flux_path_without_kustomization_is_generated_and_must_hold_only_manifests()
             .any(|d| d["message"].as_str().unwrap_or("").contains("1 rendered")),
         "{diagnostics:?}"
     );
-    // CI files and what .sourceignore lists never reach kustomize-controller.
+    // source-controller's default exclusions keep CI files out of the artifact...
     sandbox.write("plain/.github/workflows/ci.yaml", "on: push\njobs: {}\n");
-    sandbox.write("plain/.sourceignore", "chart-values/\n");
-    sandbox.write("plain/chart-values/values.yaml", "replicaCount: 2\n");
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
+    // ...until the repository has ignore patterns of its own, which replace them.
+    sandbox.write("plain/.sourceignore", "chart-values/\n");
+    sandbox.write("plain/chart-values/values.yaml", "replicaCount: 2\n");
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "flux::not-kubernetes",
+        "plain/.github/workflows/ci.yaml",
+        1,
+    );
+    assert_eq!(errors(&diagnostics).len(), 1, "{diagnostics:?}");
+    assert!(run.stdout.contains("replaces them"), "{}", run.all());
+    sandbox.write("plain/.sourceignore", "chart-values/\n.github/\n");
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
+    // The GitRepository's spec.ignore counts too, after the files.
+    sandbox.write(
+        "clusters/dev/source.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.test/fleet.git\n  ref:\n    branch: main\n  ignore: |\n    !/plain/chart-values/\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "flux::not-kubernetes",
+        "plain/chart-values/values.yaml",
+        1,
+    );
+    std::fs::remove_file(sandbox.work.join("clusters/dev/source.yaml")).unwrap();
     sandbox.write("plain/values.yaml", "replicaCount: 2\n");
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 1, "{}", run.all());

@@ -68,6 +68,8 @@ pub struct GitRepository {
     pub name: String,
     pub namespace: Option<String>,
     pub url: Option<String>,
+    /// `spec.ignore`: gitignore patterns source-controller leaves out of the artifact.
+    pub ignore: Option<String>,
 }
 
 /// Data keys of a ConfigMap or Secret; a value is `None` when it cannot be known offline
@@ -185,6 +187,7 @@ pub fn git_repository(doc: &Node) -> Option<GitRepository> {
         name: doc.str_at(&["metadata", "name"])?.to_owned(),
         namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),
         url: doc.str_at(&["spec", "url"]).map(str::to_owned),
+        ignore: doc.str_at(&["spec", "ignore"]).map(str::to_owned),
     })
 }
 

@@ -11,6 +11,7 @@ use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
 use crate::graph::Graph;
 use crate::kustomization::Kustomization;
 use crate::rendered::{RenderContext, RenderResult, Work};
+use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
 use crate::{Error, Options, Stats, codes, discover, paths, source_checks};
 
@@ -205,11 +206,9 @@ impl Plan {
             reported_image_findings: Default::default(),
             image_lint_time: std::time::Duration::ZERO,
         };
-        let source_ignore =
-            crate::sourceignore::SourceIgnore::load(repo_root, &inventory.sourceignore_files);
         plan.build_targets(
             &inventory.yaml_files,
-            &source_ignore,
+            &inventory.sourceignore_files,
             &git_repositories,
             options,
             &mut checks,
@@ -434,12 +433,14 @@ impl Plan {
     fn build_targets(
         &mut self,
         yaml_files: &[PathBuf],
-        source_ignore: &crate::sourceignore::SourceIgnore,
+        sourceignore_files: &[PathBuf],
         git_repositories: &[GitRepository],
         options: &Options,
         checks: &mut source_checks::Checks,
     ) {
         let repo_root = self.repo_root.clone();
+        // What each source leaves out of its artifact, by its `spec.ignore`.
+        let mut source_ignores: HashMap<Option<String>, SourceIgnore> = HashMap::new();
         let mut by_dir: HashMap<PathBuf, usize> = HashMap::new();
         for k in 0..self.graph.kustomizations.len() {
             let kustomization = &self.graph.kustomizations[k];
@@ -542,9 +543,27 @@ impl Plan {
                     // kustomize-controller generates a kustomization: every YAML file
                     // under the path, and sub-directories with a kustomization file as
                     // directory resources (not descended).
+                    let spec_ignore = source_repository(ks, git_repositories)
+                        .and_then(|repo| repo.ignore.clone());
+                    let source_ignore =
+                        source_ignores
+                            .entry(spec_ignore)
+                            .or_insert_with_key(|spec_ignore| {
+                                SourceIgnore::load(
+                                    &repo_root,
+                                    sourceignore_files,
+                                    spec_ignore.as_deref(),
+                                )
+                            });
                     let (resources, closure) =
                         self.generated_resources(&dir, yaml_files, source_ignore);
-                    checks.check_plain_manifests(ks, &resources, &self.graph, &mut self.sources);
+                    checks.check_plain_manifests(
+                        ks,
+                        &resources,
+                        source_ignore,
+                        &self.graph,
+                        &mut self.sources,
+                    );
                     let mut closure = closure;
                     self.add_components(&components, &mut closure);
                     self.targets.push(Target {
@@ -579,7 +598,7 @@ impl Plan {
         &self,
         dir: &Path,
         yaml_files: &[PathBuf],
-        source_ignore: &crate::sourceignore::SourceIgnore,
+        source_ignore: &SourceIgnore,
     ) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
         let mut resources = Vec::new();
         let mut closure = BTreeSet::new();
@@ -718,12 +737,7 @@ fn other_repository(
     git_repositories: &[GitRepository],
     remote_urls: &[String],
 ) -> Option<String> {
-    let name = ks.source_name.as_deref()?;
-    let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
-    let repo = git_repositories.iter().find(|r| {
-        r.name == name
-            && (namespace.is_none() || r.namespace.is_none() || r.namespace.as_ref() == namespace)
-    })?;
+    let repo = source_repository(ks, git_repositories)?;
     // `flux bootstrap` names the repository it bootstraps from `flux-system`.
     if repo.name == "flux-system" {
         return None;
@@ -733,8 +747,29 @@ fn other_repository(
         return None;
     }
     Some(format!(
-        "its GitRepository `{name}` points at {url}, not at this repository's remotes"
+        "its GitRepository `{}` points at {url}, not at this repository's remotes",
+        repo.name
     ))
+}
+
+/// The GitRepository (defined in this repository) a Flux Kustomization reads from.
+fn source_repository<'a>(
+    ks: &FluxKustomization,
+    git_repositories: &'a [GitRepository],
+) -> Option<&'a GitRepository> {
+    if ks
+        .source_kind
+        .as_deref()
+        .is_some_and(|kind| kind != "GitRepository")
+    {
+        return None;
+    }
+    let name = ks.source_name.as_deref()?;
+    let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
+    git_repositories.iter().find(|r| {
+        r.name == name
+            && (namespace.is_none() || r.namespace.is_none() || r.namespace.as_ref() == namespace)
+    })
 }
 
 /// `https://github.com/org/repo.git`, `ssh://git@github.com/org/repo` and

@@ -11,6 +11,7 @@ use guardrails_yaml::{ReadError, Span};
 use crate::flux::{FluxKustomization, VariableSource};
 use crate::graph::{Graph, Resolved};
 use crate::kustomization::InputKind;
+use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
 use crate::{Options, codes, paths};
 
@@ -353,6 +354,7 @@ impl Checks {
         &mut self,
         ks: &FluxKustomization,
         resources: &[PathBuf],
+        source_ignore: &SourceIgnore,
         graph: &Graph,
         sources: &mut Sources,
     ) {
@@ -382,11 +384,18 @@ impl Checks {
                     ),
                     Some("no apiVersion/kind".to_owned()),
                 )
-                .with_help(
+                .with_help(format!(
                     "kustomize-controller generates a kustomization listing every .yaml/.yml file \
                      in a path without one; move this file out, list it in .sourceignore, or add a \
-                     kustomization.yaml that names the manifests",
-                );
+                     kustomization.yaml that names the manifests{}",
+                    if source_ignore.only_defaults_exclude(file) {
+                        "\nsource-controller's default exclusions (.github/, .gitlab-ci.yml, …) \
+                         would leave this file out, but a .sourceignore file or the \
+                         GitRepository's spec.ignore replaces them: list the pattern there again"
+                    } else {
+                        ""
+                    }
+                ));
                 self.diagnostics.push(d);
             }
         }
