@@ -139,13 +139,18 @@ impl<'repo> PublicHistory<'repo> {
             }
         }
         let graph_cache = repo.commit_graph_if_enabled().ok().flatten();
+        let index_after = if graph_cache.is_some() {
+            INDEX_AFTER_WITH_GRAPH
+        } else {
+            INDEX_AFTER
+        };
         Ok(Self {
             repo,
             tips,
             graph_cache,
             max_tip_generation: std::cell::OnceCell::new(),
             shallow: repo.is_shallow().unwrap_or(false),
-            index_after: INDEX_AFTER,
+            index_after,
         })
     }
 
@@ -323,6 +328,11 @@ impl PartialOrd for Queued {
 /// once, on every core (see [`CommitIndex`]): about 15 ms of walking, which finds what
 /// was pushed recently; proving a commit unpublished takes all of history.
 const INDEX_AFTER: usize = 5_000;
+
+/// The same with a commit-graph, where only commits newer than the graph are decoded: the
+/// index costs as much as decoding every packed commit, worth it only when the graph is far
+/// behind.
+const INDEX_AFTER_WITH_GRAPH: usize = 50_000;
 
 /// The state of one [`PublicHistory::find_public`] walk.
 struct Walk<'a, 'repo> {
