@@ -13,6 +13,12 @@ use gix::hashtable::HashMap;
 use gix::objs::commit::ref_iter::Token;
 use gix::odb::pack;
 
+/// Pack entries per block that threads take turns over.
+const BLOCK: usize = 512;
+
+/// Larger commits (huge messages) are left to the object database.
+const MAX_COMMIT_SIZE: usize = 1 << 20;
+
 /// One decoded commit: its committer time and up to two parents.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct IndexedCommit {
@@ -64,11 +70,21 @@ impl CommitIndex {
             .map(|i| (bundle.index.pack_offset_at_index(i), i))
             .collect();
         entries.sort_unstable();
-        let chunk = entries.len().div_ceil(threads).max(1);
+        // git writes commits first in a pack, so threads take turns over small blocks
+        // rather than one contiguous share each.
+        let blocks: Vec<&[(u64, u32)]> = entries.chunks(BLOCK).collect();
+        let blocks = &blocks;
         let decoded: Vec<Vec<(ObjectId, IndexedCommit)>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = entries
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || decode_commits(bundle, part, hash)))
+            let workers: Vec<_> = (0..threads)
+                .map(|worker| {
+                    scope.spawn(move || {
+                        let mut commits = Vec::new();
+                        for block in blocks.iter().skip(worker).step_by(threads) {
+                            decode_commits(bundle, block, hash, &mut commits);
+                        }
+                        commits
+                    })
+                })
                 .collect();
             workers
                 .into_iter()
@@ -89,10 +105,10 @@ fn decode_commits(
     bundle: &pack::Bundle,
     entries: &[(u64, u32)],
     hash: gix::hash::Kind,
-) -> Vec<(ObjectId, IndexedCommit)> {
+    commits: &mut Vec<(ObjectId, IndexedCommit)>,
+) {
     let mut inflate = gix::zlib::Inflate::default();
     let mut out = Vec::new();
-    let mut commits = Vec::new();
     for &(offset, position) in entries {
         let Ok(entry) = bundle.pack.entry(offset) else {
             continue;
@@ -100,9 +116,13 @@ fn decode_commits(
         if entry.header != pack::data::entry::Header::Commit {
             continue;
         }
+        // The size comes from the pack header: a corrupt one must not allocate gigabytes.
         let Ok(size) = usize::try_from(entry.decompressed_size) else {
             continue;
         };
+        if size > MAX_COMMIT_SIZE {
+            continue;
+        }
         out.resize(size, 0);
         if bundle
             .pack
@@ -115,7 +135,6 @@ fn decode_commits(
             commits.push((bundle.index.oid_at_index(position).to_owned(), commit));
         }
     }
-    commits
 }
 
 /// Parents and committer time from a commit's header; `None` for octopus merges and

@@ -138,8 +138,17 @@ impl<'repo> PublicHistory<'repo> {
                 }
             }
         }
-        let graph_cache = repo.commit_graph_if_enabled().ok().flatten();
-        let index_after = if graph_cache.is_some() {
+        // `git replace` changes parents: git then ignores the commit-graph, and the commit
+        // index (which reads packs by raw id) would disagree with the object database.
+        let replaced = repo.objects.store_ref().replacements().next().is_some();
+        let graph_cache = if replaced {
+            None
+        } else {
+            repo.commit_graph_if_enabled().ok().flatten()
+        };
+        let index_after = if replaced {
+            usize::MAX
+        } else if graph_cache.is_some() {
             INDEX_AFTER_WITH_GRAPH
         } else {
             INDEX_AFTER
@@ -195,8 +204,10 @@ impl<'repo> PublicHistory<'repo> {
         if self.graph_cache.is_some() {
             let mut lowest = Some(u32::MAX);
             let mut not_public = Vec::new();
+            let mut memo = HashMap::default();
+            let mut budget = GENERATION_BUDGET;
             for &target in &remaining {
-                match self.generation(target, 64) {
+                match self.generation(target, &mut memo, &mut budget) {
                     Some(g) if self.max_tip_generation().is_some_and(|max| g > max) => {
                         not_public.push(target);
                     }
@@ -258,7 +269,11 @@ impl<'repo> PublicHistory<'repo> {
             let graph = self.graph_cache.as_ref()?;
             self.tips
                 .iter()
-                .map(|tip| graph.commit_by_id(tip.id).map(|c| c.generation()))
+                .map(|tip| {
+                    graph
+                        .commit_by_id(tip.id)
+                        .and_then(|c| known_generation(c.generation()))
+                })
                 .collect::<Option<Vec<_>>>()?
                 .into_iter()
                 .max()
@@ -276,30 +291,63 @@ impl<'repo> PublicHistory<'repo> {
     }
 
     /// The commit-graph generation of `commit`, or a lower bound of it: for commits newer
-    /// than the graph (what a hook usually asks about), one more than their parents', up to
-    /// `depth` levels.
-    fn generation(&self, commit: ObjectId, depth: usize) -> Option<u32> {
+    /// than the graph (what a hook usually asks about), one more than their parents'.
+    /// `memo` is shared across the targets of one question; `budget` caps how many commits
+    /// outside the graph are decoded for it (merge-heavy history newer than the graph has
+    /// exponentially many paths, so every commit is decoded at most once).
+    fn generation(
+        &self,
+        commit: ObjectId,
+        memo: &mut HashMap<ObjectId, Option<u32>>,
+        budget: &mut usize,
+    ) -> Option<u32> {
         let graph = self.graph_cache.as_ref()?;
-        if let Some(c) = graph.commit_by_id(commit) {
-            return Some(c.generation());
+        // Depth-first; a commit is finished (second visit, parents known) after its parents.
+        let mut stack: Vec<(ObjectId, Option<Vec<ObjectId>>)> = vec![(commit, None)];
+        while let Some((id, parents)) = stack.pop() {
+            if let Some(parents) = parents {
+                let generation = parents
+                    .iter()
+                    .map(|p| memo.get(p).copied().flatten())
+                    .try_fold(0, |max, g| g.map(|g| max.max(g)))
+                    .map(|max| max.saturating_add(1));
+                memo.insert(id, generation);
+                continue;
+            }
+            if memo.contains_key(&id) {
+                continue;
+            }
+            if let Some(c) = graph.commit_by_id(id) {
+                memo.insert(id, known_generation(c.generation()));
+                continue;
+            }
+            if *budget == 0 {
+                memo.insert(id, None);
+                continue;
+            }
+            *budget -= 1;
+            let Ok(found) = self.repo.find_commit(id) else {
+                memo.insert(id, None);
+                continue;
+            };
+            let parents: Vec<ObjectId> = found.parent_ids().map(|p| p.detach()).collect();
+            let pending: Vec<_> = parents.iter().map(|&p| (p, None)).collect();
+            // Below its parents, so it is finished after them.
+            stack.push((id, Some(parents)));
+            stack.extend(pending);
         }
-        if depth == 0 {
-            return None;
-        }
-        let parents: Vec<ObjectId> = self
-            .repo
-            .find_commit(commit)
-            .ok()?
-            .parent_ids()
-            .map(|id| id.detach())
-            .collect();
-        let mut max = 0;
-        for parent in parents {
-            max = max.max(self.generation(parent, depth - 1)?);
-        }
-        Some(max + 1)
+        memo.get(&commit).copied().flatten()
     }
 }
+
+/// git 2.18 wrote commit-graphs whose generations are all 0 ("not computed"): no bound.
+fn known_generation(generation: u32) -> Option<u32> {
+    (generation != 0).then_some(generation)
+}
+
+/// How many commits newer than the commit-graph one question may decode to derive
+/// generations.
+const GENERATION_BUDGET: usize = 10_000;
 
 /// A commit waiting in the walk; the newest comes out first, ties go to the preferred tip.
 #[derive(Debug, PartialEq, Eq)]
@@ -382,7 +430,9 @@ impl<'a, 'repo> Walk<'a, 'repo> {
                     Some(position) => Some((g, g.commit_at(position))),
                     None => g.commit_by_id(id).map(|c| (g, c)),
                 }) {
-            if self.floor.is_some_and(|floor| commit.generation() <= floor) {
+            if self.floor.is_some_and(|floor| {
+                known_generation(commit.generation()).is_some_and(|g| g <= floor)
+            }) {
                 return Ok(());
             }
             for parent in commit.iter_parents() {
@@ -412,6 +462,21 @@ impl<'a, 'repo> Walk<'a, 'repo> {
                 }
                 return Err(HistoryError::from(format!("commit {id} is missing")));
             };
+            if data.kind == gix::object::Kind::Tag {
+                // A remote-tracking ref to an annotated tag (`+refs/*:refs/remotes/o/*`)
+                // publishes what the tag points at.
+                let target = gix::objs::TagRefIter::from_bytes(data.data, id.kind())
+                    .target_id()
+                    .map_err(HistoryError::from)?;
+                self.parents.push((target, None));
+                self.queue.push(Queued {
+                    time: i64::MAX,
+                    rank,
+                    tip,
+                    parents: start..self.parents.len(),
+                });
+                return Ok(());
+            }
             if data.kind != gix::object::Kind::Commit {
                 return Ok(());
             }
@@ -628,6 +693,62 @@ mod tests {
         // Commits newer than the graph, as after a fetch or local work.
         generate(root, 301, 120, 11);
         agrees_with_git(root);
+        // A remote-tracking ref to an annotated tag publishes the tagged commit.
+        let tagged = git(root, &["rev-parse", "HEAD~2"]);
+        git(root, &["tag", "-a", "-m", "v1", "v1", &tagged]);
+        let tag = git(root, &["rev-parse", "refs/tags/v1"]);
+        git(root, &["update-ref", "refs/remotes/origin/tags/v1", &tag]);
+        agrees_with_git(root);
+        // `git replace --graft` rewrites parents for git; the answer follows it.
+        let grafted = git(root, &["rev-parse", "refs/remotes/origin/b304"]);
+        git(root, &["replace", "--graft", &grafted]);
+        agrees_with_git(root);
+    }
+
+    /// Merge-heavy history newer than the commit-graph has exponentially many paths; deriving
+    /// a generation visits each commit once.
+    #[test]
+    fn generations_of_merge_heavy_history_past_the_graph_are_derived_once_per_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["commit", "-q", "--allow-empty", "-m", "base"]);
+        git(root, &["commit-graph", "write", "--reachable"]);
+        // 40 merges, each of the previous merge and a commit branched from it.
+        let mut script = String::from("reset refs/heads/main\nfrom HEAD\n\n");
+        let base = git(root, &["rev-parse", "HEAD"]);
+        script = script.replace("HEAD", &base);
+        for i in 1..=40 {
+            script.push_str(&format!(
+                "commit refs/heads/side\nmark :{}\ncommitter t <t@example.test> {} +0000\ndata 1\nf\nfrom refs/heads/main^0\n\n",
+                2 * i,
+                1_700_000_000 + 2 * i
+            ));
+            script.push_str(&format!(
+                "commit refs/heads/main\nmark :{}\ncommitter t <t@example.test> {} +0000\ndata 1\nm\nmerge :{}\n\n",
+                2 * i + 1,
+                1_700_000_001 + 2 * i,
+                2 * i
+            ));
+        }
+        git_with_input(root, &["fast-import", "--quiet"], Some(&script));
+        git(root, &["update-ref", "refs/remotes/origin/main", "main~1"]);
+        let head = ObjectId::from_hex(git(root, &["rev-parse", "main"]).as_bytes()).unwrap();
+        let middle = ObjectId::from_hex(git(root, &["rev-parse", "main~20"]).as_bytes()).unwrap();
+        let (done, answer) = std::sync::mpsc::channel();
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            let repo = gix::open(&root).unwrap();
+            let history = PublicHistory::read(&repo, &PublicScope::default()).unwrap();
+            let _ = done.send((
+                history.is_public(head).unwrap(),
+                history.is_public(middle).unwrap(),
+            ));
+        });
+        let answers = answer
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("answered without walking every path");
+        assert_eq!(answers, (false, true));
     }
 
     #[test]

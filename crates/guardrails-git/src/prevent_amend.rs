@@ -155,7 +155,7 @@ fn check_amend(
     let found = history.find_public(&[head], &prefer)?;
     let Some(&tip) = found.get(&head) else {
         if history.shallow {
-            report.push(shallow_warning());
+            report.push(shallow_warning("HEAD is"));
         }
         report.note(
             codes::NOTE,
@@ -226,6 +226,9 @@ fn check_rebase(
         .copied()
         .collect();
     let Some(&tip) = public.first().and_then(|id| found.get(id)) else {
+        if history.shallow {
+            report.push(shallow_warning("the commits this rebase rewrites are"));
+        }
         report.note(
             codes::NOTE,
             format!("the rebase rewrites {} unpublished commit(s)", range.len()),
@@ -377,11 +380,14 @@ fn list_commits(repo: &gix::Repository, ids: &[ObjectId]) -> String {
         .join("\n")
 }
 
-fn shallow_warning() -> Diagnostic {
+/// `subject`: what cannot be proven public, e.g. "HEAD is".
+fn shallow_warning(subject: &str) -> Diagnostic {
     Diagnostic::warning(
         codes::UNKNOWN,
-        "this is a shallow clone: history past its boundary is missing, so whether HEAD is \
-         public cannot be proven",
+        format!(
+            "this is a shallow clone: history past its boundary is missing, so whether \
+             {subject} public cannot be proven"
+        ),
     )
     .with_help("fetch full history for a reliable answer:\n    git fetch --unshallow")
 }
