@@ -15,6 +15,7 @@ pub struct ProcessInfo {
 
 /// Up to `max` ancestors of the current process, nearest first. Best effort: an empty list
 /// when the platform hides them (containers with a private PID namespace, hidepid `/proc`).
+#[cfg(unix)]
 pub fn ancestors(max: usize) -> Vec<ProcessInfo> {
     let mut chain = Vec::new();
     let mut pid = std::os::unix::process::parent_id();
@@ -26,6 +27,13 @@ pub fn ancestors(max: usize) -> Vec<ProcessInfo> {
         pid = parent;
     }
     chain
+}
+
+/// Windows gives no portable way to read another process's command line; the guards that
+/// need it say so and rely on the hooks git runs with arguments.
+#[cfg(not(unix))]
+pub fn ancestors(_max: usize) -> Vec<ProcessInfo> {
+    Vec::new()
 }
 
 #[cfg(target_os = "linux")]

@@ -194,18 +194,22 @@ impl Renderer {
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path).find_map(|dir| executable(dir.join(program)))
 }
 
 #[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
+fn executable(path: PathBuf) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    std::fs::metadata(&path)
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .then_some(path)
 }
 
 #[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file() || path.with_extension("exe").is_file()
+fn executable(path: PathBuf) -> Option<PathBuf> {
+    // Windows finds programs by extension; the path handed to the renderer must be the file.
+    let exe = path.with_extension("exe");
+    [path, exe]
+        .into_iter()
+        .find(|candidate| candidate.is_file())
 }
