@@ -131,8 +131,11 @@ fn read_stdin_bounded() -> Option<String> {
     }
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut text = String::new();
-        let result = std::io::stdin().read_to_string(&mut text).map(|_| text);
+        // git passes ref names as bytes: one that is not UTF-8 must not hide the other lines.
+        let mut bytes = Vec::new();
+        let result = std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map(|_| String::from_utf8_lossy(&bytes).into_owned());
         let _ = sender.send(result);
     });
     receiver.recv_timeout(STDIN_TIMEOUT).ok()?.ok()

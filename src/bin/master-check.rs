@@ -68,9 +68,8 @@ fn main() -> ExitCode {
     };
     match master_check::check(&inputs.context, &options, read_state) {
         Ok(report) => output.finish(&report),
-        Err(err) => output.fail(
-            Diagnostic::error(cli::CANNOT_RUN, err.to_string())
-                .with_help("run master-check inside a git repository (or set GIT_DIR)"),
-        ),
+        Err(err) => {
+            output.fail(Diagnostic::error(cli::CANNOT_RUN, err.to_string()).with_help(err.help()))
+        }
     }
 }

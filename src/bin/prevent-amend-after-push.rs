@@ -48,10 +48,8 @@ fn main() -> ExitCode {
     let repo = match guardrails_git::open(&cwd) {
         Ok(repo) => repo,
         Err(err) => {
-            return output.fail(
-                Diagnostic::error(cli::CANNOT_RUN, err.to_string())
-                    .with_help("run it inside a git repository (or set GIT_DIR)"),
-            );
+            return output
+                .fail(Diagnostic::error(cli::CANNOT_RUN, err.to_string()).with_help(err.help()));
         }
     };
     match prevent_amend::check(&inputs.context, &Options { scope }, &repo) {

@@ -735,3 +735,150 @@ fn the_example_repository_is_clean_and_a_moved_overlay_is_caught() {
         line_of(&sandbox, automation, "path:"),
     );
 }
+
+#[test]
+fn what_kustomize_rejects_is_built_even_when_it_looks_empty_or_loads_itself() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    sandbox.write(
+        "app/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    );
+    // `resource:` for `resources:`: no resources, but kustomize rejects the unknown field.
+    sandbox.write(
+        "app/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresource:\n  - cm.yaml\n",
+    );
+    // Two kustomizations loading each other: each has a parent, neither is an overlay.
+    sandbox.write("a/kustomization.yaml", "resources: [../b]\n");
+    sandbox.write("b/kustomization.yaml", "resources: [../a]\n");
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let failed: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "kustomize::build-failed")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .any(|m| m.starts_with("app does not build") && m.contains("unknown field")),
+        "{failed:?}"
+    );
+    // The headline is kustomize's error, not kubectl's log prefix.
+    assert!(failed.iter().all(|m| !m.contains("run.go")), "{failed:?}");
+    assert_eq!(
+        failed
+            .iter()
+            .filter(|m| m.contains("cycle detected"))
+            .count(),
+        1,
+        "one build per cycle: {failed:?}"
+    );
+    // A kustomization that says nothing but its kind is still skipped.
+    sandbox.write(
+        "app/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    for cycle in ["a", "b"] {
+        std::fs::remove_dir_all(sandbox.work.join(cycle)).unwrap();
+    }
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        diagnostics.iter().any(|d| d["code"] == "kustomize::empty"),
+        "{diagnostics:?}"
+    );
+}
+
+#[test]
+fn changes_reach_the_builds_that_read_them_and_only_those() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // A transformer config listed in `configurations:` is an input of the build.
+    sandbox.write(
+        "base/kustomization.yaml",
+        "resources: [crontab.yaml]\nconfigurations: [kconfig.yaml]\nimages:\n  - name: app\n    newTag: v2\n",
+    );
+    sandbox.write(
+        "base/crontab.yaml",
+        "apiVersion: example.com/v1\nkind: CronTab\nmetadata:\n  name: c\nspec:\n  image: app:v1\n",
+    );
+    sandbox.write(
+        "base/kconfig.yaml",
+        "images:\n  - path: spec/image\n    kind: CronTab\n",
+    );
+    // A local Helm chart: its templates are Go templates, not YAML, and no build reads them.
+    sandbox.write(
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    sandbox.write(
+        "charts/web/templates/deployment.yaml",
+        "metadata:\n  labels:\n    {{- include \"web.labels\" . | nindent 4 }}\n",
+    );
+    // A Flux Kustomization substituting from a ConfigMap defined in another file.
+    sandbox.write(
+        "clusters/dev/apps.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n",
+    );
+    sandbox.write(
+        "clusters/vars/cluster-vars.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: flux-system\ndata:\n  DOMAIN: example.com\n",
+    );
+    sandbox.write(
+        "apps/ingress-host.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: host\ndata:\n  host: web.${DOMAIN}\n",
+    );
+    // A Flux Kustomization whose GitRepository is defined elsewhere: its path is not ours.
+    sandbox.write(
+        "clusters/dev/tenant.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: tenant\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./deploy\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: tenant-repo\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
+    let (run, _) = validate(&sandbox, &["charts/web/templates/deployment.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    sandbox.write(
+        "base/kconfig.yaml",
+        "images:\n  - path: spec/image\n    kind: CronTab\nbogus: 1\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["base/kconfig.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["code"] == "kustomize::build-failed"
+                && d["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("base does not build")),
+        "{diagnostics:?}"
+    );
+    sandbox.write(
+        "base/kconfig.yaml",
+        "images:\n  - path: spec/image\n    kind: CronTab\n",
+    );
+
+    edit(
+        &sandbox,
+        "clusters/vars/cluster-vars.yaml",
+        "DOMAIN:",
+        "DOMAIN_NAME:",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["clusters/vars/cluster-vars.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["code"] == "flux::unresolved-variable"
+                && d["message"].as_str().unwrap().contains("DOMAIN")),
+        "{diagnostics:?}"
+    );
+}

@@ -1,5 +1,7 @@
 //! `prevent-amend-after-push` through pre-commit, prek and the shims.
 
+use std::process::Command;
+
 use crate::harness::{Client, Sandbox};
 use crate::per_client;
 
@@ -9,6 +11,20 @@ const FORCE: &str = "prevent-amend::force-push";
 
 fn guarded(client: Client, args: &[&str]) -> Sandbox {
     Sandbox::with_config(client, &[("prevent-amend-after-push", args)])
+}
+
+/// Rewinds the current branch by one commit without running hooks (what a developer
+/// does before a force-push).
+fn drop_last_commit(sb: &Sandbox) {
+    sb.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "reset",
+        "-q",
+        "--hard",
+        "HEAD~1",
+    ])
+    .assert_ok();
 }
 
 /// `feat` with one pushed commit (and its remote-tracking ref).
@@ -163,15 +179,7 @@ per_client!(force_push_to_main_is_refused, |client| {
     sb.commit_unguarded("main two");
     sb.git(&["push", "-q", "--no-verify", "origin", "main"])
         .assert_ok();
-    sb.git(&[
-        "-c",
-        "core.hooksPath=/dev/null",
-        "reset",
-        "-q",
-        "--hard",
-        "HEAD~1",
-    ])
-    .assert_ok();
+    drop_last_commit(&sb);
     sb.commit_unguarded("main rewritten");
     let remote_before = sb.git_in(&sb.remote, &["rev-parse", "main"]).stdout;
     sb.git(&["push", "-q", "--force", "origin", "main"])
@@ -295,4 +303,100 @@ per_client!(shallow_clone_says_what_it_cannot_know, |client| {
 #[test]
 fn diagnostic_codes_are_stable() {
     insta::assert_snapshot!(guardrails_git::prevent_amend::codes::ALL.join("\n"));
+}
+
+/// git hands pre-push the ref names as bytes; a branch name that is not UTF-8 must not hide
+/// the force-push pushed next to it.
+#[test]
+fn a_branch_name_that_is_not_utf8_hides_nothing_of_the_push() {
+    use std::os::unix::ffi::OsStrExt;
+    let sb = pushed_feature(Client::Shim, &[]);
+    sb.commit("feat second").assert_ok();
+    sb.git(&["push", "-q", "origin", "feat"]).assert_ok();
+    let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let mut create = Command::new("git");
+    create.args(["branch".as_ref(), latin1]);
+    sb.run_cmd(create).assert_ok();
+    drop_last_commit(&sb);
+    let mut push = Command::new("git");
+    push.args([
+        "push".as_ref(),
+        "-q".as_ref(),
+        "--force".as_ref(),
+        "origin".as_ref(),
+        "feat".as_ref(),
+        latin1,
+    ]);
+    sb.run_cmd(push)
+        .assert_refused(FORCE)
+        .assert_contains("feat second");
+}
+
+/// What git passes prepare-commit-msg for `git commit --amend` (or `-c/-C HEAD`).
+const AMEND_ARGS: [&str; 6] = [
+    "--stage",
+    "prepare-commit-msg",
+    "--",
+    ".git/COMMIT_EDITMSG",
+    "commit",
+    "HEAD",
+];
+
+/// A typo in `--remote` or `--public` would switch the guard off without a word.
+#[test]
+fn a_scope_that_matches_nothing_is_reported() {
+    let sb = pushed_feature(Client::Shim, &[]);
+    let amend = AMEND_ARGS;
+    let run = sb.hook(
+        "prevent-amend-after-push",
+        &[&["--remote", "orign"][..], &amend].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    run.assert_contains("--remote orign names no configured remote");
+    let run = sb.hook(
+        "prevent-amend-after-push",
+        &[&["--public", "origin/mian"][..], &amend].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    run.assert_contains("no remote-tracking branch matches branches origin/mian");
+    let run = sb.hook(
+        "prevent-amend-after-push",
+        &[&["--public", "origin/feat"][..], &amend].concat(),
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(!run.all().contains("matches"), "{}", run.all());
+}
+
+/// Repositories in formats the hooks cannot read fail closed, and say which format.
+#[test]
+fn reftable_and_sha256_repositories_are_refused_with_the_reason() {
+    let sb = Sandbox::empty();
+    for (flag, format) in [
+        ("--ref-format=reftable", "reftable ref storage"),
+        ("--object-format=sha256", "SHA-256 object format"),
+    ] {
+        let dir = sb.root.join(format.split(' ').next().unwrap());
+        let init = sb.git(&["init", "-q", flag, dir.to_str().unwrap()]);
+        if init.code != 0 {
+            eprintln!(
+                "SKIPPED: this git cannot create `{flag}` repositories: {}",
+                init.all()
+            );
+            continue;
+        }
+        sb.git_in(&dir, &["commit", "-q", "--allow-empty", "-m", "one"])
+            .assert_ok();
+        for hook in ["prevent-amend-after-push", "master-check"] {
+            let mut cmd = Command::new(crate::harness::bin_dir().join(hook));
+            cmd.args(AMEND_ARGS).current_dir(&dir);
+            let run = sb.run_cmd(cmd);
+            assert_eq!(
+                run.code,
+                2,
+                "{hook} in a {format} repository: {}",
+                run.all()
+            );
+            run.assert_contains(format);
+        }
+    }
 }

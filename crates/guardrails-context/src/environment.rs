@@ -53,7 +53,9 @@ pub struct Environment {
 impl Environment {
     /// Reads the known variables of this process. The one place the suite reads them.
     pub fn from_process() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(|name| {
+            std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+        })
     }
 
     /// Builds a snapshot from explicit pairs (tests, embedding). Unknown names are ignored.

@@ -1,7 +1,7 @@
 //! The repository walk: every kustomization file and every YAML file under the root,
 //! skipping `.git` and whatever git ignores (nested `.gitignore` files, `.git/info/exclude`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -16,12 +16,16 @@ pub struct Inventory {
     pub yaml_files: Vec<PathBuf>,
     /// `.sourceignore` files (what source-controller leaves out of an artifact).
     pub sourceignore_files: Vec<PathBuf>,
+    /// YAML files under a Helm chart's `templates/` (a directory next to `Chart.yaml`):
+    /// Go templates that helm-controller renders, not YAML until then.
+    pub helm_templates: BTreeSet<PathBuf>,
 }
 
 /// Walks `root` (inside the repository whose top level is `repo_root`).
 pub fn walk(root: &Path, repo_root: &Path) -> Inventory {
     let mut ignores = Ignores::new(repo_root);
     let mut inventory = Inventory::default();
+    let mut charts = BTreeSet::new();
     let walker = WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -45,9 +49,27 @@ pub fn walk(root: &Path, repo_root: &Path) -> Inventory {
         if paths::KUSTOMIZATION_FILES.contains(&name) {
             inventory.kustomization_files.push(path.clone());
         }
+        if name == "Chart.yaml"
+            && let Some(chart) = path.parent()
+        {
+            charts.insert(chart.to_path_buf());
+        }
         if paths::is_yaml(&path) {
             inventory.yaml_files.push(path);
         }
+    }
+    if !charts.is_empty() {
+        inventory.helm_templates = inventory
+            .yaml_files
+            .iter()
+            .filter(|file| {
+                file.ancestors().skip(1).any(|dir| {
+                    dir.file_name().is_some_and(|n| n == "templates")
+                        && dir.parent().is_some_and(|chart| charts.contains(chart))
+                })
+            })
+            .cloned()
+            .collect();
     }
     inventory
 }

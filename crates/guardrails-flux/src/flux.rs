@@ -62,6 +62,17 @@ pub struct SubstituteFrom {
     pub span: Span,
 }
 
+impl SubstituteFrom {
+    /// Whether `source` is the object this entry of the Flux Kustomization `ks` reads.
+    pub fn resolves_to(&self, ks: &FluxKustomization, source: &VariableSource) -> bool {
+        source.kind == self.kind
+            && source.name == self.name
+            && (source.namespace.is_none()
+                || ks.namespace.is_none()
+                || source.namespace == ks.namespace)
+    }
+}
+
 /// A GitRepository defined in the repository.
 #[derive(Debug, Clone)]
 pub struct GitRepository {
@@ -76,6 +87,8 @@ pub struct GitRepository {
 /// (SOPS-encrypted).
 #[derive(Debug, Clone)]
 pub struct VariableSource {
+    /// The file defining it: changing it changes every build that substitutes from it.
+    pub file: std::path::PathBuf,
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
@@ -191,7 +204,7 @@ pub fn git_repository(doc: &Node) -> Option<GitRepository> {
     })
 }
 
-pub fn variable_source(doc: &Node) -> Option<VariableSource> {
+pub fn variable_source(file: &std::path::Path, doc: &Node) -> Option<VariableSource> {
     let kind = doc.str_at(&["kind"])?;
     if doc.str_at(&["apiVersion"]) != Some("v1") || !matches!(kind, "ConfigMap" | "Secret") {
         return None;
@@ -214,6 +227,7 @@ pub fn variable_source(doc: &Node) -> Option<VariableSource> {
         }
     }
     Some(VariableSource {
+        file: file.to_path_buf(),
         kind: kind.to_owned(),
         name: doc.str_at(&["metadata", "name"])?.to_owned(),
         namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),

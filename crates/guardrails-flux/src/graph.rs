@@ -121,8 +121,25 @@ impl Graph {
         }
     }
 
-    /// Kustomizations no other kustomization loads: the overlays.
-    pub fn is_root(&self, index: usize) -> bool {
-        self.parents[index].is_empty()
+    /// The kustomizations to build on their own: those nothing else loads (the overlays),
+    /// plus one member of every cycle that no overlay reaches. In a cycle each member is
+    /// loaded by another, so without the second rule nothing would build it, and
+    /// kustomize's `cycle detected` error would never be seen.
+    pub fn roots(&self) -> Vec<usize> {
+        let mut covered = vec![false; self.kustomizations.len()];
+        let mut roots = Vec::new();
+        let overlays = (0..self.kustomizations.len()).filter(|&k| self.parents[k].is_empty());
+        let rest = (0..self.kustomizations.len()).filter(|&k| !self.parents[k].is_empty());
+        for k in overlays.chain(rest) {
+            if covered[k] {
+                continue;
+            }
+            roots.push(k);
+            for reached in self.reachable(k) {
+                covered[reached] = true;
+            }
+        }
+        roots.sort_unstable();
+        roots
     }
 }

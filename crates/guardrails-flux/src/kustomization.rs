@@ -19,6 +19,8 @@ pub enum InputKind {
     GeneratorEnv,
     Replacement,
     Crd,
+    /// `configurations:`: transformer configs (which fields hold images, names, labels).
+    Configuration,
     OpenApi,
     Transformer,
     Generator,
@@ -51,6 +53,7 @@ impl InputKind {
             InputKind::GeneratorEnv => "envs",
             InputKind::Replacement => "replacements",
             InputKind::Crd => "crds",
+            InputKind::Configuration => "configurations",
             InputKind::OpenApi => "openapi",
             InputKind::Transformer => "transformers",
             InputKind::Generator => "generators",
@@ -110,6 +113,7 @@ impl Kustomization {
             ("components", InputKind::Component),
             ("bases", InputKind::Base),
             ("crds", InputKind::Crd),
+            ("configurations", InputKind::Configuration),
         ] {
             for item in strings(doc.get(field)) {
                 k.push(kind, item);
@@ -167,18 +171,7 @@ impl Kustomization {
         if let Some((key, _)) = doc.entry("helmCharts") {
             k.helm_charts = Some(key.span);
         }
-        k.empty = [
-            "resources",
-            "bases",
-            "components",
-            "configMapGenerator",
-            "secretGenerator",
-            "generators",
-            "helmCharts",
-            "crds",
-        ]
-        .iter()
-        .all(|field| doc.get(field).is_none_or(is_empty_value));
+        k.empty = says_nothing(doc);
         k
     }
 
@@ -205,6 +198,31 @@ impl Kustomization {
             remote,
         });
     }
+}
+
+/// A kustomization that only names its kind and lists nothing that produces objects renders
+/// to an empty stream, so it need not be built. Anything else is built even when it looks
+/// empty: kustomize decodes strictly (`resource:` for `resources:`, `namespace: [x]`, a
+/// top-level list are all errors) and only a build shows what it rejects.
+fn says_nothing(doc: &Node) -> bool {
+    const PRODUCERS: [&str; 8] = [
+        "resources",
+        "bases",
+        "components",
+        "configMapGenerator",
+        "secretGenerator",
+        "generators",
+        "helmCharts",
+        "crds",
+    ];
+    let Some(entries) = doc.as_map() else {
+        return false;
+    };
+    entries.iter().all(|(key, value)| match key.as_str() {
+        Some("apiVersion" | "kind") => value.as_str().is_some(),
+        Some(field) if PRODUCERS.contains(&field) => is_empty_value(value),
+        _ => false,
+    })
 }
 
 fn is_empty_value(node: &Node) -> bool {

@@ -186,7 +186,7 @@ impl Plan {
                     flux_kustomizations.push(ks);
                 } else if let Some(repo) = flux::git_repository(doc) {
                     git_repositories.push(repo);
-                } else if let Some(vars) = flux::variable_source(doc) {
+                } else if let Some(vars) = flux::variable_source(file, doc) {
                     variable_sources.push(vars);
                 }
             }
@@ -225,7 +225,7 @@ impl Plan {
                             || target
                                 .flux
                                 .iter()
-                                .any(|&f| changed.contains(&plan.flux[f].file))
+                                .any(|&f| plan.flux_inputs_changed(f, changed))
                     })
             })
             .collect();
@@ -238,6 +238,8 @@ impl Plan {
             .iter()
             .flat_map(|&t| plan.targets[t].closure.iter().cloned())
             .collect();
+        // Helm chart templates are checked only when a build reads them: on their own they
+        // are Go templates for helm-controller, not YAML.
         let extra: Vec<&PathBuf> = match changed {
             Some(changed) => changed
                 .iter()
@@ -245,12 +247,10 @@ impl Plan {
                 .collect(),
             None => inventory.yaml_files.iter().collect(),
         };
-        files.extend(
-            extra
-                .into_iter()
-                .filter(|f| filter.allows(&display(f)))
-                .cloned(),
-        );
+        let extra = extra
+            .into_iter()
+            .filter(|f| !inventory.helm_templates.contains(*f));
+        files.extend(extra.filter(|f| filter.allows(&display(f))).cloned());
         let broken = checks.check_files(&files, &mut plan.sources);
         for &k in &plan.affected_kustomizations() {
             checks.check_kustomization(&plan.graph, k, &mut plan.sources);
@@ -367,6 +367,20 @@ impl Plan {
         self.image_lint_time += started.elapsed();
     }
 
+    /// Whether the file defining Flux Kustomization `index`, or a ConfigMap or Secret its
+    /// `postBuild.substituteFrom` reads, is among the changed files.
+    fn flux_inputs_changed(&self, index: usize, changed: &BTreeSet<PathBuf>) -> bool {
+        let ks = &self.flux[index];
+        changed.contains(&ks.file)
+            || ks.post_build.iter().any(|post_build| {
+                post_build.substitute_from.iter().any(|from| {
+                    self.variable_sources
+                        .iter()
+                        .any(|v| from.resolves_to(ks, v) && changed.contains(&v.file))
+                })
+            })
+    }
+
     /// Reports one image lint finding once, when its file is in scope.
     pub fn push_image_finding(
         &mut self,
@@ -374,10 +388,14 @@ impl Plan {
         report: &mut Report,
     ) {
         let path = self.repo_root.join(&finding.path);
+        // A finding about a whole render names the built directory, and only affected
+        // targets are rendered.
+        let about_affected_render = || self.affected.iter().any(|&t| self.targets[t].dir == path);
         if self
             .in_scope
             .as_ref()
             .is_some_and(|scope| !scope.contains(&path))
+            && !about_affected_render()
         {
             return;
         }
@@ -442,9 +460,9 @@ impl Plan {
         // What each source leaves out of its artifact, by its `spec.ignore`.
         let mut source_ignores: HashMap<Option<String>, SourceIgnore> = HashMap::new();
         let mut by_dir: HashMap<PathBuf, usize> = HashMap::new();
-        for k in 0..self.graph.kustomizations.len() {
+        for k in self.graph.roots() {
             let kustomization = &self.graph.kustomizations[k];
-            if !self.graph.is_root(k) || kustomization.component {
+            if kustomization.component {
                 continue;
             }
             let mut closure = BTreeSet::new();
@@ -737,11 +755,18 @@ fn other_repository(
     git_repositories: &[GitRepository],
     remote_urls: &[String],
 ) -> Option<String> {
-    let repo = source_repository(ks, git_repositories)?;
     // `flux bootstrap` names the repository it bootstraps from `flux-system`.
-    if repo.name == "flux-system" {
+    if ks.source_name.as_deref() == Some("flux-system") {
         return None;
     }
+    let Some(repo) = source_repository(ks, git_repositories) else {
+        // Defined elsewhere (another repository, the cluster's bootstrap, Terraform): what
+        // its path holds cannot be known here.
+        return ks
+            .source_name
+            .as_deref()
+            .map(|name| format!("its GitRepository `{name}` is not defined in this repository"));
+    };
     let url = repo.url.as_deref()?;
     if remote_urls.is_empty() || remote_urls.iter().any(|r| same_repository(r, url)) {
         return None;
@@ -777,11 +802,27 @@ fn source_repository<'a>(
 pub fn same_repository(a: &str, b: &str) -> bool {
     fn key(url: &str) -> String {
         let url = url.trim().trim_end_matches('/').trim_end_matches(".git");
-        let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let without_user = without_scheme
-            .split_once('@')
-            .map_or(without_scheme, |(_, rest)| rest);
-        without_user.replacen(':', "/", 1).to_ascii_lowercase()
+        let (has_scheme, without_scheme) = url
+            .split_once("://")
+            .map_or((false, url), |(_, rest)| (true, rest));
+        let (authority, path) = without_scheme
+            .split_once('/')
+            .unwrap_or((without_scheme, ""));
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        let key = if has_scheme {
+            // `ssh://git@host:22/org/repo`: the port is not part of the repository's name.
+            let host = host
+                .rsplit_once(':')
+                .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+                .map_or(host, |(host, _)| host);
+            format!("{host}/{path}")
+        } else {
+            // scp-like `git@host:org/repo`.
+            format!("{}/{path}", host.replacen(':', "/", 1))
+        };
+        key.trim_end_matches('/').to_ascii_lowercase()
     }
     key(a) == key(b)
 }
@@ -803,6 +844,14 @@ mod tests {
         assert!(!same_repository(
             "https://github.com/ldbl/sre",
             "https://github.com/ldbl/other"
+        ));
+        assert!(same_repository(
+            "ssh://git@git.example.com:2222/team/gitops.git",
+            "git@git.example.com:team/gitops"
+        ));
+        assert!(same_repository(
+            "https://token@git.example.com/team/gitops/",
+            "ssh://git@git.example.com/team/gitops"
         ));
     }
 

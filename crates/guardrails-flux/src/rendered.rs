@@ -74,20 +74,14 @@ impl Substitution {
         let mut complete = true;
         // Later `substituteFrom` entries override earlier ones; inline `substitute` wins.
         for from in &post_build.substitute_from {
-            let found = variable_sources.iter().find(|v| {
-                v.kind == from.kind
-                    && v.name == from.name
-                    && (v.namespace.is_none()
-                        || ks.namespace.is_none()
-                        || v.namespace == ks.namespace)
-            });
-            match found {
+            match variable_sources.iter().find(|v| from.resolves_to(ks, v)) {
                 Some(source) => {
                     for (key, value) in &source.data {
                         vars.insert(key.clone(), value.clone());
                     }
                 }
-                None if from.optional => {}
+                // Not in the repository: created out of band (optional or not), so what it
+                // defines is unknown.
                 None => complete = false,
             }
         }
@@ -753,7 +747,7 @@ fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Dia
                 .as_ref()
                 .map(|f| format!(" (the error names {})", paths::display(f, &plan.repo_root)))
                 .unwrap_or_default(),
-            stderr.first().copied().unwrap_or("the renderer failed")
+            headline(&failure.stderr)
         ),
     )
     .with_help(format!("command: {}\n{shown}{more}", failure.command));
@@ -762,6 +756,38 @@ fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Dia
         None => d.with_path(paths::display(&target.anchor, &plan.repo_root)),
     };
     d
+}
+
+/// The renderer's error in one line. kustomize prints deprecation warnings first
+/// (`# Warning: 'patchesJson6902' is deprecated…`), and `kubectl kustomize` wraps the error
+/// in a klog line (`E1123 … run.go:72] "command failed" err="…"`), so the first line is
+/// rarely the message.
+fn headline(stderr: &str) -> String {
+    let mut lines = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty());
+    let Some(line) = lines
+        .clone()
+        .find(|line| !is_warning(line))
+        .or_else(|| lines.next())
+    else {
+        return "the renderer failed".to_owned();
+    };
+    if let Some(start) = line.find(" err=\"") {
+        let quoted = &line[start + " err=\"".len()..];
+        let quoted = quoted.strip_suffix('"').unwrap_or(quoted);
+        return quoted.replace("\\\"", "\"");
+    }
+    line.strip_prefix("Error: ").unwrap_or(line).to_owned()
+}
+
+fn is_warning(line: &str) -> bool {
+    let line = line.trim_start_matches('#').trim_start();
+    let klog_warning = line
+        .strip_prefix('W')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    klog_warning || line.starts_with("Warning:") || line.starts_with("warning:")
 }
 
 /// A file of the build that the renderer's message names, if any.

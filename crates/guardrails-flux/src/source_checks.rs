@@ -464,19 +464,13 @@ impl Checks {
             }
         }
         for from in &post_build.substitute_from {
-            let found = variable_sources.iter().any(|v| {
-                v.kind == from.kind
-                    && v.name == from.name
-                    && (v.namespace.is_none()
-                        || ks.namespace.is_none()
-                        || v.namespace == ks.namespace)
-            });
-            if !found && !from.optional {
+            if !variable_sources.iter().any(|v| from.resolves_to(ks, v)) {
                 self.notes.push(
                     Diagnostic::advice(
                         codes::UNRESOLVED_VARIABLE,
                         format!(
-                            "{} {} (substituteFrom of {}) is not in the repository; variables it may define are not checked",
+                            "{}{} {} (substituteFrom of {}) is not in the repository; variables it may define are not checked",
+                            if from.optional { "optional " } else { "" },
                             from.kind,
                             from.name,
                             ks.display_name()

@@ -74,6 +74,10 @@ pub struct PublicHistory<'repo> {
     /// computed when first needed (thousands of tips are thousands of graph lookups).
     max_tip_generation: std::cell::OnceCell<Option<u32>>,
     pub shallow: bool,
+    /// Remote-tracking refs before `--remote`/`--public` narrowed them.
+    pub unscoped_refs: usize,
+    /// `--remote` names that are not configured remotes (most likely typos).
+    pub unknown_remotes: Vec<String>,
     /// Commits decoded one by one before a walk builds the [`CommitIndex`].
     index_after: usize,
 }
@@ -103,8 +107,16 @@ impl<'repo> PublicHistory<'repo> {
             .map(|n| n.to_string())
             .collect();
         let everything = scope.remotes.is_empty() && scope.globs.is_empty();
+        let unknown_remotes = scope
+            .remotes
+            .iter()
+            .filter(|r| !remote_names.contains(r))
+            .cloned()
+            .collect();
         let mut tips = Vec::new();
+        let mut unscoped_refs = 0;
         let mut keep = |short: &str, id: ObjectId| {
+            unscoped_refs += 1;
             if !everything {
                 let (remote, branch) = split_remote(short, &remote_names);
                 if !scope.includes(remote, branch) {
@@ -123,9 +135,9 @@ impl<'repo> PublicHistory<'repo> {
         } else {
             let platform = repo.references().map_err(HistoryError::from)?;
             for reference in platform.remote_branches().map_err(HistoryError::from)? {
-                let Ok(reference) = reference else {
-                    continue;
-                };
+                // A ref git would warn about ("ignoring broken ref") may hide public
+                // commits: refuse to guess.
+                let reference = reference.map_err(HistoryError::from)?;
                 // Remote-tracking refs point at commits: their target is used as is.
                 // Peeling would look up every object only to find commits; symbolic refs
                 // (`origin/HEAD`) alias a listed branch.
@@ -159,6 +171,8 @@ impl<'repo> PublicHistory<'repo> {
             graph_cache,
             max_tip_generation: std::cell::OnceCell::new(),
             shallow: repo.is_shallow().unwrap_or(false),
+            unscoped_refs,
+            unknown_remotes,
             index_after,
         })
     }

@@ -58,6 +58,34 @@ pub fn check(
             history.tips.len()
         ),
     );
+    for remote in &history.unknown_remotes {
+        report.push(
+            Diagnostic::warning(
+                codes::UNKNOWN,
+                format!(
+                    "--remote {} names no configured remote: its commits are not guarded",
+                    sanitize(remote)
+                ),
+            )
+            .with_help("check the spelling against `git remote`"),
+        );
+    }
+    if history.tips.is_empty() && history.unscoped_refs > 0 && history.unknown_remotes.is_empty() {
+        report.push(
+            Diagnostic::warning(
+                codes::UNKNOWN,
+                format!(
+                    "no remote-tracking branch matches {}: nothing is guarded",
+                    sanitize(&options.scope.describe())
+                ),
+            )
+            .with_help(format!(
+                "{} remote-tracking branches exist (`git branch -r`); check the spelling of \
+                 --remote and --public",
+                history.unscoped_refs
+            )),
+        );
+    }
     if history.tips.is_empty() {
         report.note(
             codes::NOTE,

@@ -10,12 +10,93 @@ pub struct OpenError {
     pub message: String,
 }
 
+impl OpenError {
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        if self.message.contains(REFTABLE) {
+            "the hooks read refs from git's files backend; convert the repository with\n    \
+             git refs migrate --ref-format=files\nor leave the hooks out of it"
+        } else if self.message.contains(SHA256) {
+            "the hooks read SHA-1 repositories only; leave them out of this repository"
+        } else {
+            "run it inside a git repository (or set GIT_DIR)"
+        }
+    }
+}
+
+/// Repository formats the hooks cannot read (`git init --ref-format=reftable`,
+/// `--object-format=sha256`).
+const REFTABLE: &str = "reftable ref storage";
+const SHA256: &str = "the SHA-256 object format";
+
 /// Opens the repository containing `dir`, honouring `GIT_DIR` and `GIT_WORK_TREE` as git
 /// exports them to hooks in linked worktrees and submodules.
+///
+/// A repository in a format the hooks cannot read is an error that says so: gix would
+/// open a reftable repository and list no refs at all (every commit would look
+/// unpublished), and fail on a SHA-256 one with a generic configuration error.
 pub fn open(dir: &Path) -> Result<gix::Repository, OpenError> {
-    gix::discover_with_environment_overrides(dir).map_err(|err| OpenError {
-        path: dir.to_path_buf(),
-        message: err.to_string(),
+    match gix::discover_with_environment_overrides(dir) {
+        Ok(repo) => {
+            let reftable = repo.common_dir().join("reftable").is_dir()
+                || repo
+                    .config_snapshot()
+                    .string("extensions.refStorage")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(b"reftable"));
+            if reftable {
+                return Err(OpenError {
+                    path: repo.git_dir().to_path_buf(),
+                    message: format!("it uses {}, which the hooks cannot read", REFTABLE),
+                });
+            }
+            Ok(repo)
+        }
+        Err(err) => {
+            let message = match unsupported_format(dir) {
+                Some(format) => format!("it uses {format}, which the hooks cannot read"),
+                None => err.to_string(),
+            };
+            Err(OpenError {
+                path: dir.to_path_buf(),
+                message,
+            })
+        }
+    }
+}
+
+/// After gix failed: whether the nearest repository's config declares a format it does not
+/// read (`extensions.objectFormat = sha256`).
+fn unsupported_format(dir: &Path) -> Option<&'static str> {
+    let git_dir = std::env::var_os("GIT_DIR")
+        .map(PathBuf::from)
+        .map(|git_dir| dir.join(git_dir))
+        .or_else(|| {
+            dir.ancestors()
+                .map(|d| d.join(".git"))
+                .find(|candidate| candidate.exists())
+        })?;
+    let git_dir = if git_dir.is_file() {
+        // A worktree's or submodule's `.git` file: `gitdir: <path>`.
+        let text = std::fs::read_to_string(&git_dir).ok()?;
+        let target = PathBuf::from(text.trim().strip_prefix("gitdir:")?.trim());
+        git_dir.parent()?.join(target)
+    } else {
+        git_dir
+    };
+    // A linked worktree's git dir names the common one in `commondir`.
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .map(|c| git_dir.join(c.trim()))
+        .unwrap_or(git_dir);
+    let config = std::fs::read_to_string(common.join("config")).ok()?;
+    config.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        let key = key.trim().to_ascii_lowercase();
+        let value = value.trim().to_ascii_lowercase();
+        match (key.as_str(), value.as_str()) {
+            ("objectformat", "sha256") => Some(SHA256),
+            ("refstorage", "reftable") => Some(REFTABLE),
+            _ => None,
+        }
     })
 }
 

@@ -170,5 +170,8 @@ fn parse_on_this_thread(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseE
 
 /// serde-saphyr's Display may append a source snippet; diagnostics draw their own.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_owned()
+    let line = message.lines().next().unwrap_or(message).trim();
+    // The parser's advice is for programs using it, not for the file's author.
+    line.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
+        .to_owned()
 }
