@@ -49,8 +49,10 @@ pub struct HookArgs {
 
     /// git's own hook arguments, as a shim receives them (`-- "$@"`). For pre-push, stdin is
     /// then read as git's ref lines.
+    // Bytes, like git's ref names: a branch name that is not UTF-8 must not turn a hook run
+    // into a usage error.
     #[arg(last = true, value_name = "GIT_HOOK_ARGS")]
-    pub hook_args: Vec<String>,
+    pub hook_args: Vec<std::ffi::OsString>,
 }
 
 /// Output flags every hook accepts.
@@ -110,7 +112,11 @@ impl Inputs {
         };
         let invocation = Invocation {
             stage: args.stage,
-            hook_args: args.hook_args.clone(),
+            hook_args: args
+                .hook_args
+                .iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect(),
             push_stdin,
             from_ref: args.from_ref.clone(),
             to_ref: args.to_ref.clone(),

@@ -330,6 +330,21 @@ fn a_branch_name_that_is_not_utf8_hides_nothing_of_the_push() {
     sb.run_cmd(push)
         .assert_refused(FORCE)
         .assert_contains("feat second");
+    // pre-rebase gets the name as an argument: the hook cannot resolve it, so it says so
+    // and the rebase does not run.
+    let before = sb.rev("HEAD");
+    let mut rebase = Command::new("git");
+    rebase.args([
+        "rebase".as_ref(),
+        "-q".as_ref(),
+        "-f".as_ref(),
+        "main".as_ref(),
+        latin1,
+    ]);
+    let run = sb.run_cmd(rebase);
+    assert_ne!(run.code, 0, "{}", run.all());
+    run.assert_contains("cannot resolve the branch to rebase");
+    assert_eq!(sb.rev("HEAD"), before);
 }
 
 /// What git passes prepare-commit-msg for `git commit --amend` (or `-c/-C HEAD`).

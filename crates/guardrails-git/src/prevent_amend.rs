@@ -225,9 +225,20 @@ fn check_rebase(
         Some(branch) => repo.rev_parse_single(branch.as_str()).map(|id| id.detach()),
         None => repo.head_id().map(|id| id.detach()),
     };
-    let Ok(branch_tip) = branch_tip else {
-        report.note(codes::NOTE, "the branch to rebase has no commit");
-        return Ok(());
+    let branch_tip = match (branch_tip, &rebase.branch) {
+        (Ok(tip), _) => tip,
+        // git checked the branch before running the hook: a name that does not resolve
+        // here (one that is not UTF-8, say) hides what the rebase rewrites.
+        (Err(err), Some(branch)) => {
+            return Err(HistoryError::from(format!(
+                "cannot resolve the branch to rebase `{}`: {err}",
+                sanitize(branch)
+            )));
+        }
+        (Err(_), None) => {
+            report.note(codes::NOTE, "the branch to rebase has no commit");
+            return Ok(());
+        }
     };
     let hidden: Vec<ObjectId> = if rebase.root {
         Vec::new()
