@@ -113,8 +113,8 @@ pub struct Plan {
     pub variable_sources: Vec<VariableSource>,
     /// Image automation facts of the whole repository (policies, markers, automations).
     pub image_index: Option<guardrails_image_lint::Index>,
-    /// Files whose findings are reported: what the affected builds read and the changed
-    /// files; `None` with `--all` (everything).
+    /// Files whose findings are reported: what the affected builds read, the changed files
+    /// and the directories the affected targets build; `None` with `--all` (everything).
     pub in_scope: Option<BTreeSet<PathBuf>>,
     reported_image_findings: std::collections::HashSet<(&'static str, PathBuf, usize, String)>,
     /// Time spent in the image automation lint of sources.
@@ -247,10 +247,12 @@ impl Plan {
                 .collect(),
             None => inventory.yaml_files.iter().collect(),
         };
-        let extra = extra
-            .into_iter()
-            .filter(|f| !inventory.helm_templates.contains(*f));
-        files.extend(extra.filter(|f| filter.allows(&display(f))).cloned());
+        files.extend(
+            extra
+                .into_iter()
+                .filter(|f| !inventory.helm_templates.contains(*f) && filter.allows(&display(f)))
+                .cloned(),
+        );
         let broken = checks.check_files(&files, &mut plan.sources);
         for &k in &plan.affected_kustomizations() {
             checks.check_kustomization(&plan.graph, k, &mut plan.sources);
@@ -285,7 +287,12 @@ impl Plan {
                 plan.skipped_empty.push(target.label.clone());
             }
         }
-        plan.in_scope = changed.map(|_| files.clone());
+        let in_scope = changed.map(|_| {
+            // Findings about a whole render name the built directory.
+            let rendered = plan.affected.iter().map(|&t| plan.targets[t].dir.clone());
+            files.iter().cloned().chain(rendered).collect()
+        });
+        plan.in_scope = in_scope;
         plan.lint_image_automation(&inventory.yaml_files, options, report);
         report.extend(std::mem::take(&mut checks.diagnostics));
         report.notes.extend(std::mem::take(&mut checks.notes));
@@ -388,14 +395,10 @@ impl Plan {
         report: &mut Report,
     ) {
         let path = self.repo_root.join(&finding.path);
-        // A finding about a whole render names the built directory, and only affected
-        // targets are rendered.
-        let about_affected_render = || self.affected.iter().any(|&t| self.targets[t].dir == path);
         if self
             .in_scope
             .as_ref()
             .is_some_and(|scope| !scope.contains(&path))
-            && !about_affected_render()
         {
             return;
         }

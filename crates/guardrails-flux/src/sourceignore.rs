@@ -64,15 +64,11 @@ impl SourceIgnore {
             own.extend(build(dir, builder));
         }
         if let Some(text) = spec_ignore {
-            let mut builder = GitignoreBuilder::new(repo_root);
-            for line in text.lines() {
-                let _ = builder.add_line(None, line);
-            }
-            own.extend(build(repo_root, builder));
+            own.extend(build(repo_root, patterns(repo_root, text.lines())));
         }
         let mut matchers = Vec::new();
-        matchers.extend(build(repo_root, patterns(repo_root, VCS)));
-        let defaults = build(repo_root, patterns(repo_root, DEFAULTS));
+        matchers.extend(build(repo_root, patterns(repo_root, VCS.iter().copied())));
+        let defaults = build(repo_root, patterns(repo_root, DEFAULTS.iter().copied()));
         let replaced_defaults = if own.is_empty() {
             matchers.extend(defaults);
             None
@@ -113,7 +109,7 @@ impl SourceIgnore {
     }
 }
 
-fn patterns(root: &Path, lines: &[&str]) -> GitignoreBuilder {
+fn patterns<'a>(root: &Path, lines: impl IntoIterator<Item = &'a str>) -> GitignoreBuilder {
     let mut builder = GitignoreBuilder::new(root);
     for line in lines {
         let _ = builder.add_line(None, line);

@@ -182,15 +182,10 @@ impl<'repo> PublicHistory<'repo> {
         Ok(!self.find_public(&[commit], &[])?.is_empty())
     }
 
-    /// A public ref containing `commit`, to name in messages. A tip sitting on the commit
-    /// comes first; among equals, those named in `prefer` (for example the upstream of the
-    /// current branch), then `main`/`master`.
-    pub fn containing_ref(&self, commit: ObjectId, prefer: &[&str]) -> Option<&str> {
-        let found = self.find_public(&[commit], prefer).ok()?;
-        found.get(&commit).map(|&tip| self.tips[tip].name.as_str())
-    }
-
-    /// Which of `targets` a public tip reaches, each with the index of a tip reaching it.
+    /// Which of `targets` a public tip reaches, each with the index of a tip reaching it
+    /// (to name in messages: a tip sitting on the target comes first; among equals, those
+    /// named in `prefer`, for example the upstream of the current branch, then
+    /// `main`/`master`).
     ///
     /// One walk answers every target: public commits are closed under ancestry, so a rebase
     /// range is checked at the cost of a single question. The walk goes newest commit first
@@ -589,7 +584,7 @@ pub fn commits_between(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::test_git::{git, git_with_input};
+    use crate::test_git::{git, git_with_input, rev};
     use std::collections::BTreeSet;
     use std::path::Path;
 
@@ -747,8 +742,8 @@ mod tests {
         }
         git_with_input(root, &["fast-import", "--quiet"], Some(&script));
         git(root, &["update-ref", "refs/remotes/origin/main", "main~1"]);
-        let head = ObjectId::from_hex(git(root, &["rev-parse", "main"]).as_bytes()).unwrap();
-        let middle = ObjectId::from_hex(git(root, &["rev-parse", "main~20"]).as_bytes()).unwrap();
+        let head = rev(root, "main");
+        let middle = rev(root, "main~20");
         let (done, answer) = std::sync::mpsc::channel();
         let root = root.to_path_buf();
         std::thread::spawn(move || {
@@ -765,15 +760,27 @@ mod tests {
         assert_eq!(answers, (false, true));
     }
 
+    /// The tip [`PublicHistory::find_public`] names for `commit`.
+    fn containing_ref<'h>(
+        history: &'h PublicHistory<'_>,
+        commit: ObjectId,
+        prefer: &[&str],
+    ) -> Option<&'h str> {
+        let found = history.find_public(&[commit], prefer).unwrap();
+        found
+            .get(&commit)
+            .map(|&tip| history.tips[tip].name.as_str())
+    }
+
     #[test]
     fn the_preferred_tip_is_named_when_it_contains_the_commit() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         git(root, &["init", "-q", "-b", "main"]);
         git(root, &["commit", "-q", "--allow-empty", "-m", "zero"]);
-        let zero = ObjectId::from_hex(git(root, &["rev-parse", "HEAD"]).as_bytes()).unwrap();
+        let zero = rev(root, "HEAD");
         git(root, &["commit", "-q", "--allow-empty", "-m", "one"]);
-        let one = ObjectId::from_hex(git(root, &["rev-parse", "HEAD"]).as_bytes()).unwrap();
+        let one = rev(root, "HEAD");
         for name in ["origin/a", "origin/main", "origin/z"] {
             git(
                 root,
@@ -781,23 +788,26 @@ mod tests {
             );
         }
         git(root, &["commit", "-q", "--allow-empty", "-m", "two"]);
-        let two = ObjectId::from_hex(git(root, &["rev-parse", "HEAD"]).as_bytes()).unwrap();
+        let two = rev(root, "HEAD");
         git(root, &["update-ref", "refs/remotes/origin/feature", "HEAD"]);
         git(root, &["commit", "-q", "--allow-empty", "-m", "three"]);
-        let three = ObjectId::from_hex(git(root, &["rev-parse", "HEAD"]).as_bytes()).unwrap();
+        let three = rev(root, "HEAD");
         let repo = gix::open(root).unwrap();
         let history = PublicHistory::read(&repo, &PublicScope::default()).unwrap();
         // Several tips sit on `one`: main first, unless the caller prefers another.
-        assert_eq!(history.containing_ref(one, &[]), Some("origin/main"));
-        assert_eq!(history.containing_ref(one, &["origin/z"]), Some("origin/z"));
-        assert_eq!(history.containing_ref(two, &[]), Some("origin/feature"));
+        assert_eq!(containing_ref(&history, one, &[]), Some("origin/main"));
+        assert_eq!(
+            containing_ref(&history, one, &["origin/z"]),
+            Some("origin/z")
+        );
+        assert_eq!(containing_ref(&history, two, &[]), Some("origin/feature"));
         // Contained, not a tip: a tip that really contains it.
-        let name = history.containing_ref(zero, &["origin/feature"]).unwrap();
+        let name = containing_ref(&history, zero, &["origin/feature"]).unwrap();
         let tip = git(root, &["rev-parse", &format!("refs/remotes/{name}")]);
         git(
             root,
             &["merge-base", "--is-ancestor", &zero.to_string(), &tip],
         );
-        assert_eq!(history.containing_ref(three, &[]), None);
+        assert_eq!(containing_ref(&history, three, &[]), None);
     }
 }

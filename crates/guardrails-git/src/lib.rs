@@ -16,4 +16,6 @@ mod repository;
 mod test_git;
 
 pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};
-pub use repository::{Head, InProgress, OpenError, RepositoryState, Workspace, open};
+pub use repository::{
+    Head, InProgress, OpenError, RepositoryState, UnsupportedFormat, Workspace, open,
+};

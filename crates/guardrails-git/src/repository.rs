@@ -8,26 +8,51 @@ use std::path::{Path, PathBuf};
 pub struct OpenError {
     pub path: PathBuf,
     pub message: String,
+    /// Set when the repository exists but is in a format the hooks cannot read.
+    pub unsupported: Option<UnsupportedFormat>,
 }
 
-impl OpenError {
-    /// What the user can do about it.
-    pub fn help(&self) -> &'static str {
-        if self.message.contains(REFTABLE) {
-            "the hooks read refs from git's files backend; convert the repository with\n    \
-             git refs migrate --ref-format=files\nor leave the hooks out of it"
-        } else if self.message.contains(SHA256) {
-            "the hooks read SHA-1 repositories only; leave them out of this repository"
-        } else {
-            "run it inside a git repository (or set GIT_DIR)"
-        }
+/// Repository formats the hooks cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsupportedFormat {
+    /// `git init --ref-format=reftable`.
+    Reftable,
+    /// `git init --object-format=sha256`.
+    Sha256,
+}
+
+impl std::fmt::Display for UnsupportedFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UnsupportedFormat::Reftable => "reftable ref storage",
+            UnsupportedFormat::Sha256 => "the SHA-256 object format",
+        })
     }
 }
 
-/// Repository formats the hooks cannot read (`git init --ref-format=reftable`,
-/// `--object-format=sha256`).
-const REFTABLE: &str = "reftable ref storage";
-const SHA256: &str = "the SHA-256 object format";
+impl OpenError {
+    fn unsupported(path: PathBuf, format: UnsupportedFormat) -> Self {
+        OpenError {
+            path,
+            message: format!("it uses {format}, which the hooks cannot read"),
+            unsupported: Some(format),
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self.unsupported {
+            Some(UnsupportedFormat::Reftable) => {
+                "the hooks read refs from git's files backend; convert the repository with\n    \
+                 git refs migrate --ref-format=files\nor leave the hooks out of it"
+            }
+            Some(UnsupportedFormat::Sha256) => {
+                "the hooks read SHA-1 repositories only; leave them out of this repository"
+            }
+            None => "run it inside a git repository (or set GIT_DIR)",
+        }
+    }
+}
 
 /// Opens the repository containing `dir`, honouring `GIT_DIR` and `GIT_WORK_TREE` as git
 /// exports them to hooks in linked worktrees and submodules.
@@ -37,36 +62,26 @@ const SHA256: &str = "the SHA-256 object format";
 /// unpublished), and fail on a SHA-256 one with a generic configuration error.
 pub fn open(dir: &Path) -> Result<gix::Repository, OpenError> {
     match gix::discover_with_environment_overrides(dir) {
-        Ok(repo) => {
-            let reftable = repo.common_dir().join("reftable").is_dir()
-                || repo
-                    .config_snapshot()
-                    .string("extensions.refStorage")
-                    .is_some_and(|v| v.eq_ignore_ascii_case(b"reftable"));
-            if reftable {
-                return Err(OpenError {
-                    path: repo.git_dir().to_path_buf(),
-                    message: format!("it uses {}, which the hooks cannot read", REFTABLE),
-                });
-            }
-            Ok(repo)
-        }
-        Err(err) => {
-            let message = match unsupported_format(dir) {
-                Some(format) => format!("it uses {format}, which the hooks cannot read"),
-                None => err.to_string(),
-            };
-            Err(OpenError {
+        // git keeps a reftable repository's refs under `reftable/` in the common dir.
+        Ok(repo) if repo.common_dir().join("reftable").is_dir() => Err(OpenError::unsupported(
+            repo.git_dir().to_path_buf(),
+            UnsupportedFormat::Reftable,
+        )),
+        Ok(repo) => Ok(repo),
+        Err(err) => Err(match unsupported_format(dir) {
+            Some(format) => OpenError::unsupported(dir.to_path_buf(), format),
+            None => OpenError {
                 path: dir.to_path_buf(),
-                message,
-            })
-        }
+                message: err.to_string(),
+                unsupported: None,
+            },
+        }),
     }
 }
 
 /// After gix failed: whether the nearest repository's config declares a format it does not
 /// read (`extensions.objectFormat = sha256`).
-fn unsupported_format(dir: &Path) -> Option<&'static str> {
+fn unsupported_format(dir: &Path) -> Option<UnsupportedFormat> {
     let git_dir = std::env::var_os("GIT_DIR")
         .map(PathBuf::from)
         .map(|git_dir| dir.join(git_dir))
@@ -93,8 +108,8 @@ fn unsupported_format(dir: &Path) -> Option<&'static str> {
         let key = key.trim().to_ascii_lowercase();
         let value = value.trim().to_ascii_lowercase();
         match (key.as_str(), value.as_str()) {
-            ("objectformat", "sha256") => Some(SHA256),
-            ("refstorage", "reftable") => Some(REFTABLE),
+            ("objectformat", "sha256") => Some(UnsupportedFormat::Sha256),
+            ("refstorage", "reftable") => Some(UnsupportedFormat::Reftable),
             _ => None,
         }
     })
@@ -158,6 +173,7 @@ impl RepositoryState {
         let head = repo.head().map_err(|err| OpenError {
             path: repo.git_dir().to_path_buf(),
             message: format!("cannot read HEAD: {err}"),
+            unsupported: None,
         })?;
         let head = match &head.kind {
             gix::head::Kind::Symbolic(reference) => Head::Branch {

@@ -10,6 +10,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     git_with_input(dir, args, None)
 }
 
+/// The commit `rev` names, resolved by git.
+pub fn rev(dir: &Path, rev: &str) -> gix::ObjectId {
+    gix::ObjectId::from_hex(git(dir, &["rev-parse", rev]).as_bytes()).unwrap()
+}
+
 /// [`git`], feeding `input` on stdin.
 pub fn git_with_input(dir: &Path, args: &[&str], input: Option<&str>) -> String {
     let mut child = Command::new("git")
