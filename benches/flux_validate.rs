@@ -26,7 +26,7 @@ fn main() {
     // --- safeops corpus -----------------------------------------------------------------
     let corpus = tempfile::tempdir().unwrap();
     copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/safeops"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/safeops"),
         corpus.path(),
     );
     init_repo(corpus.path());

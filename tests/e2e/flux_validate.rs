@@ -12,7 +12,7 @@ use crate::per_client;
 const HOOK: &str = "flux-kustomize-validate";
 
 fn corpus() -> PathBuf {
-    crate::harness::checkout().join("tests/fixtures/safeops")
+    crate::harness::checkout().join("../shared/corpus/safeops")
 }
 
 /// Tests need the corpus and a renderer; without them they skip loudly (and fail in CI).

@@ -944,7 +944,7 @@ fn flux_versions_parse_and_display() {
 /// Every Flux object of a real GitOps tree must pass: a false error blocks real commits.
 #[test]
 fn the_safeops_corpus_has_no_findings() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/safeops");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/safeops");
     if !root.is_dir() {
         assert!(
             std::env::var_os("GUARDRAILS_REQUIRE_TOOLS").is_none(),

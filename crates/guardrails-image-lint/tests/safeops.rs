@@ -1,6 +1,6 @@
-//! The vendored safeops GitOps tree (`tests/fixtures/safeops` of the workspace) is a real,
-//! working promotion path: its sources and every overlay it renders must produce no
-//! error-severity finding.
+//! The safeops GitOps tree (`../shared/corpus/safeops` beside the checkout, read in place
+//! and never copied into the project) is a real, working promotion path: its sources and
+//! every overlay it renders must produce no error-severity finding.
 
 // A failed unwrap in a test is a test failure with a backtrace: exactly what is wanted.
 #![allow(clippy::unwrap_used)]
@@ -13,7 +13,22 @@ use guardrails_image_lint::{Config, Finding, Index, Render, Severity, SourceFile
 use guardrails_yaml::{Limits, Node, parse_documents};
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/safeops")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/safeops")
+}
+
+/// Whether the corpus is there; without it a test skips loudly, and fails where
+/// `GUARDRAILS_REQUIRE_TOOLS` is set (CI).
+fn corpus_available() -> bool {
+    if corpus().is_dir() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("GUARDRAILS_REQUIRE_TOOLS").is_none(),
+        "GUARDRAILS_REQUIRE_TOOLS is set but the corpus {} is missing",
+        corpus().display()
+    );
+    eprintln!("SKIPPED: the corpus {} is missing", corpus().display());
+    false
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -69,8 +84,11 @@ fn errors(findings: &[Finding]) -> Vec<&Finding> {
 
 #[test]
 fn safeops_sources_have_no_errors() {
+    if !corpus_available() {
+        return;
+    }
     let files = load();
-    assert!(files.len() > 100, "the corpus is vendored");
+    assert!(files.len() > 100, "the whole corpus is there");
     let findings = index(&files).lint_sources();
     assert!(errors(&findings).is_empty(), "{:#?}", errors(&findings));
     // What it does report, so a change in behaviour shows up here.
@@ -81,6 +99,9 @@ fn safeops_sources_have_no_errors() {
 /// Faults seeded into the real tree are caught where they were made.
 #[test]
 fn seeded_faults_in_safeops_are_caught() {
+    if !corpus_available() {
+        return;
+    }
     let cases: &[(&str, &str, &str, &str, usize)] = &[
         // The seeds' incident: a staging tag pinned in production.
         (
@@ -175,6 +196,9 @@ fn closure(dir: &str, graph: &BTreeMap<String, Vec<String>>, out: &mut BTreeSet<
 
 #[test]
 fn safeops_renders_have_no_errors() {
+    if !corpus_available() {
+        return;
+    }
     if Command::new("kubectl")
         .arg("version")
         .arg("--client")
