@@ -104,6 +104,110 @@ fn main() {
         peak as f64 / 1024.0
     );
     own_work_share(&hook, fleet.path(), &["--all", "--no-cache"]);
+
+    // --- generated clusters -------------------------------------------------------------
+    let clusters = tempfile::tempdir().unwrap();
+    let cluster_apps: usize = env_or("BENCH_CLUSTER_APPS", 80);
+    generate_clusters(clusters.path(), 3, cluster_apps);
+    init_repo(clusters.path());
+    let dirs = kustomization_dirs(clusters.path());
+    println!(
+        "\nclusters: 3 clusters x {cluster_apps} apps (a Flux Kustomization, HelmRelease and component each, a parent per cluster patching its children), {} kustomization directories",
+        dirs.len()
+    );
+    let mut seed = Vec::new();
+    let mut cold = Vec::new();
+    let mut peaks = Vec::new();
+    for _ in 0..rounds.min(3) {
+        seed.push(serial(clusters.path(), &dirs));
+        let (time, peak) = run_hook(&hook, clusters.path(), &["--all", "--no-cache"]);
+        cold.push(time);
+        peaks.push(peak);
+    }
+    let seed = median(&mut seed);
+    report("seed: serial kubectl kustomize, every dir", seed, seed);
+    report(
+        "flux-kustomize-validate --all --no-cache",
+        median(&mut cold),
+        seed,
+    );
+    println!(
+        "peak memory of the hook process with --all on the clusters: {:.1} MiB",
+        peaks.iter().max().copied().unwrap_or(0) as f64 / 1024.0
+    );
+    own_work_share(&hook, clusters.path(), &["--all", "--no-cache"]);
+}
+
+/// `clusters` clusters as `flux bootstrap` lays them out, each with a `cluster-settings`
+/// ConfigMap and an `apps` Kustomization whose patches give every child its
+/// `substituteFrom`; `apps` applications, each a Flux Kustomization with its own
+/// directory (a HelmRelease, its HelmRepository, a ConfigMap using `${CLUSTER}`) and a
+/// shared component, applied by every cluster.
+fn generate_clusters(root: &Path, clusters: usize, apps: usize) {
+    let write = |path: &str, text: String| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "components/common/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n  - pairs:\n      team: platform\n".into(),
+    );
+    let mut list = String::from("resources:\n");
+    for app in 0..apps {
+        list.push_str(&format!("  - ../../../apps/app-{app}/ks.yaml\n"));
+        write(
+            &format!("apps/app-{app}/ks.yaml"),
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app-{app}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/app-{app}/app\n  prune: true\n  targetNamespace: app-{app}\n  components:\n    - ../../../components/common\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substitute:\n      APP: app-{app}\n"
+            ),
+        );
+        write(
+            &format!("apps/app-{app}/app/kustomization.yaml"),
+            "resources:\n  - helmrepository.yaml\n  - helmrelease.yaml\n  - settings.yaml\n".into(),
+        );
+        write(
+            &format!("apps/app-{app}/app/helmrepository.yaml"),
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\nspec:\n  interval: 1h\n  url: https://charts.example.test\n".into(),
+        );
+        write(
+            &format!("apps/app-{app}/app/helmrelease.yaml"),
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: web\n      version: 1.x\n      sourceRef:\n        kind: HelmRepository\n        name: charts\n  values:\n    host: ${APP}.${CLUSTER}.example.test\n    replicas: 2\n".into(),
+        );
+        write(
+            &format!("apps/app-{app}/app/settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  cluster: ${CLUSTER}\n  region: ${REGION:=none}\n".into(),
+        );
+    }
+    for cluster in 0..clusters {
+        let c = format!("cluster-{cluster}");
+        write(
+            &format!("clusters/{c}/flux-system/gotk-sync.yaml"),
+            format!(
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.test/fleet\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/{c}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+            ),
+        );
+        write(
+            &format!("clusters/{c}/flux-system/kustomization.yaml"),
+            "resources:\n  - gotk-sync.yaml\n".into(),
+        );
+        write(
+            &format!("clusters/{c}/cluster-settings.yaml"),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER: {c}\n"
+            ),
+        );
+        write(
+            &format!("clusters/{c}/apps.yaml"),
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/{c}/apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  patches:\n    - target:\n        kind: Kustomization\n      patch: |\n        - op: add\n          path: /spec/postBuild/substituteFrom\n          value:\n            - kind: ConfigMap\n              name: cluster-settings\n"
+            ),
+        );
+        write(
+            &format!("clusters/{c}/apps/kustomization.yaml"),
+            list.clone(),
+        );
+    }
 }
 
 fn env_or(name: &str, default: usize) -> usize {

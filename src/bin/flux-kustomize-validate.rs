@@ -53,8 +53,11 @@ struct Cli {
     allow_remote_bases: bool,
 
     /// Mirror this Flux release (e.g. 2.7): removed API versions, strict substitution.
-    #[arg(long, value_name = "X.Y", default_value = "2.9")]
-    flux_version: FluxVersion,
+    /// Default: the release the repository declares (`gotk-components.yaml`'s
+    /// `# Flux Version` header, a FluxInstance's `spec.distribution.version`), else the
+    /// newest known; `--verbose` says which.
+    #[arg(long, value_name = "X.Y")]
+    flux_version: Option<FluxVersion>,
 
     /// A promotion lane and the tag prefix its ImagePolicy selects (repeatable; replaces
     /// the defaults develop=develop-, staging=staging-, production=production-).

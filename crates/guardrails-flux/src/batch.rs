@@ -18,7 +18,7 @@ use guardrails_yaml::Limits;
 use crate::paths;
 use crate::plan::Build;
 use crate::render::BuildFailure;
-use crate::rendered::{RenderContext, Work, write_generated};
+use crate::rendered::{RenderContext, Work};
 
 /// Splits `members` (indices into `work`) into at most `slots` batches whose members
 /// define no Namespace or CRD with the same name.
@@ -69,16 +69,13 @@ pub fn render_batch(
             .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
         let target_dir = match &work[member].build {
             Build::Dir(dir) => dir.clone(),
-            Build::Generated {
-                resources,
-                components,
-                fields,
-            } => {
-                let generated = root.join(format!("g{i}"));
-                write_generated(&generated, resources, components, fields)
-                    .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
-                generated
-            }
+            Build::Flux { dir, kustomization } => crate::flux_build::write_mirror(
+                &root.join(format!("m{i}")),
+                context.repo_root,
+                dir,
+                kustomization,
+            )
+            .map_err(|e| failure(format!("cannot write the batch: {e}")))?,
         };
         let mut text = String::from("{\"resources\":[");
         crate::flux::write_json_string(
@@ -181,6 +178,9 @@ mod tests {
                 dir: String::new(),
                 kustomization_files: Vec::new(),
             },
+            check: true,
+            prerendered: None,
+            flux_version: crate::FluxVersion::CURRENT,
         }
     }
 

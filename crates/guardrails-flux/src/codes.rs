@@ -19,6 +19,7 @@ pub const SUBSTITUTION: &str = "flux::substitution";
 pub const NOT_KUBERNETES: &str = "flux::not-kubernetes";
 pub const COMPONENT: &str = "flux::component";
 pub const EXTERNAL_SOURCE: &str = "flux::external-source";
+pub const UNUSED: &str = "flux::unused";
 pub const DUPLICATE_OBJECT: &str = "k8s::duplicate-object";
 pub const MISSING_FIELD: &str = "k8s::missing-field";
 
@@ -42,6 +43,7 @@ pub const ALL: &[&str] = &[
     NOT_KUBERNETES,
     COMPONENT,
     EXTERNAL_SOURCE,
+    UNUSED,
     DUPLICATE_OBJECT,
     MISSING_FIELD,
 ];

@@ -25,6 +25,8 @@ pub struct FluxKustomization {
     /// The spec fields kustomize-controller merges into the build (targetNamespace,
     /// namePrefix, nameSuffix, patches, images), as kustomization fields in JSON.
     pub overlay_fields: BTreeMap<&'static str, String>,
+    /// The whole `spec`, merged into the build as kustomize-controller merges it.
+    pub spec: Option<Node>,
     pub post_build: Option<PostBuild>,
 }
 
@@ -81,6 +83,8 @@ pub struct GitRepository {
     pub url: Option<String>,
     /// `spec.ignore`: gitignore patterns source-controller leaves out of the artifact.
     pub ignore: Option<String>,
+    /// `spec.ref.branch`: another branch of this repository is another source.
+    pub branch: Option<String>,
 }
 
 /// Data keys of a ConfigMap or Secret; a value is `None` when it cannot be known offline
@@ -188,6 +192,7 @@ pub fn flux_kustomization(file: &std::path::Path, doc: &Node) -> Option<FluxKust
             Some(Value::Bool(true))
         ),
         overlay_fields,
+        spec: spec.cloned(),
         post_build,
     })
 }
@@ -201,7 +206,113 @@ pub fn git_repository(doc: &Node) -> Option<GitRepository> {
         namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),
         url: doc.str_at(&["spec", "url"]).map(str::to_owned),
         ignore: doc.str_at(&["spec", "ignore"]).map(str::to_owned),
+        branch: doc.str_at(&["spec", "ref", "branch"]).map(str::to_owned),
     })
+}
+
+/// A Flux Operator `FluxInstance` (fluxcd.controlplane.io): its `spec.sync` is the
+/// cluster's entry point, as the `flux-system` Kustomization is for `flux bootstrap`.
+/// The same `sync` in the values of a HelmRelease of the operator's `flux-instance`
+/// chart (`spec.values.instance.sync`) counts too.
+pub fn flux_instance_sync(file: &std::path::Path, doc: &Node) -> Option<FluxKustomization> {
+    let sync = if is_kind(doc, "fluxcd.controlplane.io/", "FluxInstance") {
+        doc.at(&["spec", "sync"])?
+    } else if is_kind(doc, "helm.toolkit.fluxcd.io/", "HelmRelease") {
+        doc.at(&["spec", "values", "instance", "sync"])?
+    } else {
+        return None;
+    };
+    let path = sync.get("path")?;
+    Some(FluxKustomization {
+        file: file.to_path_buf(),
+        // The operator names the GitRepository and Kustomization it creates after the
+        // instance's namespace convention: `flux-system`.
+        name: "flux-system".to_owned(),
+        namespace: Some(
+            doc.str_at(&["metadata", "namespace"])
+                .unwrap_or("flux-system")
+                .to_owned(),
+        ),
+        kind_span: doc.get("kind").map_or(doc.span, |k| k.span),
+        path: path.as_str().map(|p| (p.to_owned(), path.span)),
+        source_kind: Some(sync.str_at(&["kind"]).unwrap_or("GitRepository").to_owned()),
+        source_name: Some("flux-system".to_owned()),
+        source_namespace: None,
+        components: Vec::new(),
+        ignore_missing_components: false,
+        overlay_fields: BTreeMap::new(),
+        spec: None,
+        post_build: None,
+    })
+}
+
+impl FluxKustomization {
+    /// A Kustomization taken from a render, whose spans point into the render's text:
+    /// point them at `defining` instead (the document of the repository that defines it),
+    /// keeping what the render says (a parent's patches and substitution apply).
+    pub fn anchored_to(
+        mut self,
+        defining: Option<&FluxKustomization>,
+        fallback: &std::path::Path,
+    ) -> Self {
+        let Some(defining) = defining else {
+            let zero = Span::default();
+            self.file = fallback.to_path_buf();
+            self.kind_span = zero;
+            if let Some((_, span)) = &mut self.path {
+                *span = zero;
+            }
+            for (_, span) in &mut self.components {
+                *span = zero;
+            }
+            if let Some(post_build) = &mut self.post_build {
+                post_build.span = zero;
+                post_build
+                    .substitute
+                    .iter_mut()
+                    .for_each(|v| v.name_span = zero);
+                post_build
+                    .substitute_from
+                    .iter_mut()
+                    .for_each(|f| f.span = zero);
+            }
+            return self;
+        };
+        self.file = defining.file.clone();
+        self.kind_span = defining.kind_span;
+        if let Some((_, span)) = &mut self.path {
+            *span = defining
+                .path
+                .as_ref()
+                .map_or(defining.kind_span, |(_, s)| *s);
+        }
+        for (component, span) in &mut self.components {
+            *span = defining
+                .components
+                .iter()
+                .find(|(c, _)| c == component)
+                .map_or(defining.kind_span, |(_, s)| *s);
+        }
+        let defining_post_build = defining.post_build.as_ref();
+        if let Some(post_build) = &mut self.post_build {
+            post_build.span = defining_post_build.map_or(defining.kind_span, |p| p.span);
+            for variable in &mut post_build.substitute {
+                variable.name_span = defining_post_build
+                    .and_then(|p| p.substitute.iter().find(|v| v.name == variable.name))
+                    .map_or(post_build.span, |v| v.name_span);
+            }
+            for from in &mut post_build.substitute_from {
+                from.span = defining_post_build
+                    .and_then(|p| {
+                        p.substitute_from
+                            .iter()
+                            .find(|f| f.kind == from.kind && f.name == from.name)
+                    })
+                    .map_or(post_build.span, |f| f.span);
+            }
+        }
+        self
+    }
 }
 
 pub fn variable_source(file: &std::path::Path, doc: &Node) -> Option<VariableSource> {

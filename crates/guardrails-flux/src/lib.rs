@@ -12,10 +12,13 @@ pub mod cache;
 pub mod codes;
 mod discover;
 pub mod flux;
+mod flux_build;
+pub mod flux_release;
 mod graph;
 pub mod kustomization;
 pub mod paths;
 mod plan;
+mod reconcile;
 pub mod render;
 mod rendered;
 mod source_checks;
@@ -49,7 +52,9 @@ pub struct Options {
     pub renderer: RendererChoice,
     pub jobs: usize,
     pub allow_remote_bases: bool,
-    pub flux_version: FluxVersion,
+    /// The Flux release to mirror; `None`: the one the repository declares, else the
+    /// newest known.
+    pub flux_version: Option<FluxVersion>,
     /// Where renders are cached; `None` turns the cache off.
     pub cache_dir: Option<PathBuf>,
     /// A renderer running longer than this is killed and reported.
@@ -87,11 +92,17 @@ pub struct Stats {
     pub flux_kustomizations: usize,
     pub targets: usize,
     pub affected: usize,
+    /// Renders made (renderer runs and cache hits), for the checks and for the trees.
     pub rendered: usize,
     pub from_cache: usize,
+    /// Renders whose output was checked (the affected builds).
+    pub checked: usize,
     pub skipped_empty: Vec<String>,
     pub renderer: Option<String>,
     pub renderer_version: Option<String>,
+    /// The Flux release mirrored, and where it was read.
+    pub flux_version: Option<String>,
+    pub clusters: Vec<String>,
     /// Walking, parsing and graph work before the first render.
     pub preparation: Duration,
     /// Wall time of the render phase (renders and the checks of their output).
@@ -138,59 +149,147 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
 
     let mut report = Report::default();
     let mut stats = Stats::default();
+    let mut pool = Pool::new(options, &repo_root);
     let mut plan = plan::Plan::prepare(
         &repo_root,
         &root,
         changed.as_ref(),
         &filter,
         options,
+        &mut pool,
         &mut report,
-    );
+    )?;
     stats.kustomizations = plan.graph.kustomizations.len();
     stats.flux_kustomizations = plan.flux.len();
     stats.targets = plan.targets.len();
     stats.affected = plan.affected.len();
     stats.skipped_empty = plan.skipped_empty.clone();
     stats.image_lint = plan.image_lint_time;
+    stats.rendered = plan.render_stats.rendered;
+    stats.from_cache = plan.render_stats.from_cache;
+    stats.renderer_time = plan.render_stats.renderer_time;
+    stats.flux_version = Some(plan.flux_version_origin.clone());
+    stats.clusters = plan.clusters.iter().map(|c| c.name.clone()).collect();
 
     let jobs = plan.jobs_to_render();
     stats.preparation = started.elapsed();
     if !jobs.is_empty() {
-        let renderer = Renderer::detect(options.renderer)?;
-        let cache = options.cache_dir.as_deref().map(cache::RenderCache::new);
-        // The version is part of the cache key; without a cache it is only worth the
-        // extra process when someone reads it.
-        let version = if cache.is_some() || options.want_renderer_version {
-            renderer.version(cache.as_ref().map(cache::RenderCache::dir))
-        } else {
-            "unknown".to_owned()
-        };
-        stats.renderer = Some(renderer.program.display().to_string());
-        stats.renderer_version = Some(version.clone());
         let render_started = Instant::now();
         let image_index = plan.image_index.take();
-        let context = rendered::RenderContext {
-            image_index: image_index.as_ref(),
-            renderer: &renderer,
-            renderer_version: &version,
-            cache: cache.as_ref(),
-            timeout: options.timeout,
-        };
-        let work = plan.render_work(&jobs, &context);
+        let salt = reconcile::WaveRenderer::key_salt(&mut pool)?;
+        let work = plan.render_work(&jobs, &salt);
+        let context = pool.context(image_index.as_ref())?;
+        let flux_version = plan.flux_version;
         rendered::run(&context, work, options.jobs.max(1), |result| {
-            plan.absorb(result, &mut report, &mut stats, options)
+            plan.absorb(result, &mut report, &mut stats, flux_version)
         });
         stats.rendering = render_started.elapsed();
-        if let Some(cache) = &cache {
-            cache.prune();
-        }
     }
+    if let Some(cache) = &pool.cache {
+        cache.prune();
+    }
+    stats.renderer = pool
+        .renderer
+        .as_ref()
+        .map(|r| r.program.display().to_string());
+    stats.renderer_version = pool.version.clone();
+    dedupe(&mut report);
     report.diagnostics.sort_by(|a, b| {
         (a.file(), a.location().map(|l| (l.line, l.column)))
             .cmp(&(b.file(), b.location().map(|l| (l.line, l.column))))
     });
     stats.total = started.elapsed();
     Ok(Outcome { report, stats })
+}
+
+/// The same finding from several renders (two clusters building one base) is one.
+fn dedupe(report: &mut Report) {
+    for list in [&mut report.diagnostics, &mut report.notes] {
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|d| {
+            seen.insert((
+                d.code,
+                d.file().map(ToOwned::to_owned),
+                d.location().map(|l| (l.line, l.column)),
+                d.message.clone(),
+            ))
+        });
+    }
+}
+
+/// The renderer pool behind reconciliation and the checks: finds the renderer when the
+/// first render is needed, asks its version once, and holds the render cache.
+struct Pool<'a> {
+    options: &'a Options,
+    repo_root: PathBuf,
+    renderer: Option<Renderer>,
+    version: Option<String>,
+    cache: Option<cache::RenderCache>,
+}
+
+impl<'a> Pool<'a> {
+    fn new(options: &'a Options, repo_root: &Path) -> Self {
+        Pool {
+            options,
+            repo_root: repo_root.to_path_buf(),
+            renderer: None,
+            version: None,
+            cache: options.cache_dir.as_deref().map(cache::RenderCache::new),
+        }
+    }
+
+    fn renderer(&mut self) -> Result<&Renderer, Error> {
+        if self.renderer.is_none() {
+            let renderer = Renderer::detect(self.options.renderer)?;
+            // The version is part of the cache key; without a cache it is only worth the
+            // extra process when someone reads it.
+            let version = if self.cache.is_some() || self.options.want_renderer_version {
+                renderer.version(self.cache.as_ref().map(cache::RenderCache::dir))
+            } else {
+                "unknown".to_owned()
+            };
+            self.version = Some(version);
+            self.renderer = Some(renderer);
+        }
+        self.renderer.as_ref().ok_or_else(unreachable_renderer)
+    }
+
+    fn context<'c>(
+        &'c mut self,
+        image_index: Option<&'c guardrails_image_lint::Index>,
+    ) -> Result<rendered::RenderContext<'c>, Error> {
+        self.renderer()?;
+        let renderer = self.renderer.as_ref().ok_or_else(unreachable_renderer)?;
+        Ok(rendered::RenderContext {
+            renderer,
+            repo_root: &self.repo_root,
+            image_index,
+            cache: self.cache.as_ref(),
+            timeout: self.options.timeout,
+        })
+    }
+}
+
+fn unreachable_renderer() -> Error {
+    Error::Renderer(render::RendererError::NotFound)
+}
+
+impl reconcile::WaveRenderer for Pool<'_> {
+    fn key_salt(&mut self) -> Result<String, Error> {
+        let name = self.renderer()?.name();
+        Ok(format!(
+            "{name}\0{}",
+            self.version.as_deref().unwrap_or("unknown")
+        ))
+    }
+
+    fn render(&mut self, work: Vec<rendered::Work>) -> Result<Vec<rendered::RenderResult>, Error> {
+        let jobs = self.options.jobs.max(1);
+        let context = self.context(None)?;
+        let mut results = Vec::with_capacity(work.len());
+        rendered::run(&context, work, jobs, |result| results.push(result));
+        Ok(results)
+    }
 }
 
 fn absolute(path: &Path, repo_root: &Path) -> PathBuf {
@@ -255,16 +354,23 @@ pub fn changed_files(repo_root: &Path, from: &str, to: &str) -> Result<Vec<PathB
 pub fn summary(stats: &Stats) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mut text = format!(
-        "{} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} rendered ({} from cache)",
+        "{} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} checked, {} rendered ({} from cache)",
         stats.kustomizations,
         stats.flux_kustomizations,
         stats.targets,
         stats.affected,
+        stats.checked,
         stats.rendered,
         stats.from_cache,
     );
     if let (Some(renderer), Some(version)) = (&stats.renderer, &stats.renderer_version) {
         text.push_str(&format!("; renderer {renderer} (kustomize {version})"));
+    }
+    if let Some(flux) = &stats.flux_version {
+        text.push_str(&format!("; Flux {flux}"));
+    }
+    if !stats.clusters.is_empty() {
+        text.push_str(&format!("; clusters: {}", stats.clusters.join(", ")));
     }
     if !stats.skipped_empty.is_empty() {
         text.push_str(&format!(

@@ -1,7 +1,7 @@
 //! Planning a run: discovery, the load graph, Flux roots, the affected set, the checks
 //! that need no renderer, and the render jobs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -9,11 +9,15 @@ use guardrails_report::{Diagnostic, Report};
 
 use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
 use crate::graph::Graph;
-use crate::kustomization::Kustomization;
-use crate::rendered::{RenderContext, RenderResult, Work};
+use crate::kustomization::{InputKind, Kustomization};
+use crate::reconcile::{self, Cluster, WaveRenderer};
+use crate::render::BuildFailure;
+use crate::rendered::{RenderResult, Substitution, Work};
 use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
-use crate::{Error, Options, Stats, codes, discover, paths, source_checks};
+use crate::{
+    Error, FluxVersion, Options, Stats, codes, discover, flux_build, paths, source_checks,
+};
 
 /// `--include` / `--exclude`, matched against paths relative to the repository.
 pub struct PathFilter {
@@ -75,13 +79,10 @@ fn compile(globs: &[String]) -> Result<Option<GlobSet>, Error> {
 pub enum Build {
     /// A directory with a kustomization file, built as it is.
     Dir(PathBuf),
-    /// The kustomization kustomize-controller would generate: for a `spec.path` without a
-    /// kustomization file (every manifest under it), or to merge Flux spec fields.
-    Generated {
-        resources: Vec<PathBuf>,
-        components: Vec<PathBuf>,
-        fields: BTreeMap<&'static str, String>,
-    },
+    /// What kustomize-controller builds for a Flux Kustomization: `kustomization` (the
+    /// directory's own, or the generated one, with the Flux spec merged in) standing in
+    /// for the kustomization file of `dir` (see [`crate::flux_build`]).
+    Flux { dir: PathBuf, kustomization: String },
 }
 
 /// One build: an overlay, or what a Flux Kustomization applies.
@@ -95,22 +96,44 @@ pub struct Target {
     pub build: Build,
     /// Every file the build reads.
     pub closure: BTreeSet<PathBuf>,
-    /// Flux Kustomizations whose `postBuild` applies to this render.
+    /// Files outside the closure whose change changes the result: the file defining the
+    /// Flux Kustomization and those of its substitution variables.
+    pub dependencies: BTreeSet<PathBuf>,
+    /// The Flux Kustomization (index into `Plan::flux`) this target builds, if any.
     pub flux: Vec<usize>,
+    /// What its postBuild substitutes, with the variables of its cluster.
+    pub substitutions: Vec<Substitution>,
     pub empty: bool,
     /// A problem found before rendering already explains why the build would fail.
     pub blocked: bool,
+    /// An overlay no Flux tree applies (CI, `kubectl apply -k`): not held to
+    /// kustomize-controller's restrictions.
+    pub standalone: bool,
 }
 
 pub struct Plan {
     pub repo_root: PathBuf,
     pub graph: Graph,
+    /// The Flux Kustomizations of every cluster tree, as their parents render them.
     pub flux: Vec<FluxKustomization>,
+    /// Per Flux Kustomization: its cluster (index into `clusters`).
+    pub flux_cluster: Vec<usize>,
+    /// Per Flux Kustomization: the ConfigMaps and Secrets its cluster applied before it.
+    pub flux_vars: Vec<Vec<VariableSource>>,
+    pub clusters: Vec<Cluster>,
+    /// Flux Kustomization files that reach no cluster.
+    pub unused: Vec<FluxKustomization>,
     pub targets: Vec<Target>,
     pub affected: Vec<usize>,
     pub skipped_empty: Vec<String>,
     pub sources: Sources,
-    pub variable_sources: Vec<VariableSource>,
+    /// Files that kustomizations load as patches: partial objects, never checked as
+    /// whole ones.
+    pub patch_files: BTreeSet<PathBuf>,
+    /// Renders made while the trees were built (reused by the checks).
+    pub prerendered: HashMap<usize, Result<String, BuildFailure>>,
+    /// Counts of those renders.
+    pub render_stats: Stats,
     /// Image automation facts of the whole repository (policies, markers, automations).
     pub image_index: Option<guardrails_image_lint::Index>,
     /// Files whose findings are reported: what the affected builds read, the changed files
@@ -119,6 +142,13 @@ pub struct Plan {
     reported_image_findings: std::collections::HashSet<(&'static str, PathBuf, usize, String)>,
     /// Time spent in the image automation lint of sources.
     pub image_lint_time: std::time::Duration,
+    /// The Flux release mirrored, and where it was read.
+    pub flux_version: FluxVersion,
+    pub flux_version_origin: String,
+    source_ignores: HashMap<Option<String>, SourceIgnore>,
+    sourceignore_files: Vec<PathBuf>,
+    yaml_files: Vec<PathBuf>,
+    file_repositories: Vec<GitRepository>,
 }
 
 impl Plan {
@@ -128,8 +158,9 @@ impl Plan {
         changed: Option<&BTreeSet<PathBuf>>,
         filter: &PathFilter,
         options: &Options,
+        backend: &mut dyn WaveRenderer,
         report: &mut Report,
-    ) -> Plan {
+    ) -> Result<Plan, Error> {
         let inventory = discover::walk(root, repo_root);
         let mut sources = Sources::new(repo_root);
         let mut checks = source_checks::Checks::new(repo_root, options);
@@ -163,15 +194,56 @@ impl Plan {
             }
         }
         let graph = Graph::build(kustomizations, repo_root);
+        let detected = crate::flux_release::detect(&inventory.yaml_files, &mut sources, repo_root);
+        let (flux_version, flux_version_origin) = match (options.flux_version, detected) {
+            (Some(version), _) => (version, format!("{version} (--flux-version)")),
+            (None, Some(found)) => (
+                found.version,
+                format!("{} ({})", found.version, found.origin),
+            ),
+            (None, None) => (
+                FluxVersion::CURRENT,
+                format!(
+                    "{} (the newest release known; the repository names none)",
+                    FluxVersion::CURRENT
+                ),
+            ),
+        };
+        checks.flux_version = flux_version;
+        // kustomize-controller's `--no-remote-bases=true`, set by patching its arguments
+        // (Flux's multi-tenancy lockdown) or by a FluxInstance's multitenant profile.
+        checks.remote_bases_forbidden = inventory.yaml_files.iter().any(|file| {
+            sources.load(file).text().is_some_and(|text| {
+                text.contains("--no-remote-bases=true") || text.contains("multitenant: true")
+            })
+        });
+        let patch_files: BTreeSet<PathBuf> = graph
+            .kustomizations
+            .iter()
+            .flat_map(|k| &k.inputs)
+            .filter(|input| {
+                matches!(
+                    input.kind,
+                    InputKind::Patch | InputKind::PatchStrategicMerge | InputKind::PatchJson6902
+                )
+            })
+            .map(|input| input.path.clone())
+            .collect();
 
-        // Flux objects and variable sources, from files that can contain them.
-        let mut flux_kustomizations = Vec::new();
-        let mut git_repositories: Vec<GitRepository> = Vec::new();
-        let mut variable_sources = Vec::new();
+        // Flux objects written in files: entry points, and the definitions a render's
+        // objects are traced back to.
+        let mut file_kustomizations = Vec::new();
+        let mut instances = Vec::new();
+        let mut file_repositories: Vec<GitRepository> = Vec::new();
+        let mut file_variable_sources = Vec::new();
         for file in &inventory.yaml_files {
+            if patch_files.contains(file) || inventory.helm_templates.contains(file) {
+                continue;
+            }
             let interesting = sources.load(file).text().is_some_and(|text| {
                 text.contains(flux::KUSTOMIZE_GROUP)
                     || text.contains("GitRepository")
+                    || text.contains("FluxInstance")
                     || text.contains("ConfigMap")
                     || text.contains("Secret")
             });
@@ -183,11 +255,13 @@ impl Plan {
             };
             for doc in docs {
                 if let Some(ks) = flux::flux_kustomization(file, doc) {
-                    flux_kustomizations.push(ks);
+                    file_kustomizations.push(ks);
                 } else if let Some(repo) = flux::git_repository(doc) {
-                    git_repositories.push(repo);
+                    file_repositories.push(repo);
+                } else if let Some(sync) = flux::flux_instance_sync(file, doc) {
+                    instances.push(sync);
                 } else if let Some(vars) = flux::variable_source(file, doc) {
-                    variable_sources.push(vars);
+                    file_variable_sources.push(vars);
                 }
             }
         }
@@ -195,24 +269,53 @@ impl Plan {
         let mut plan = Plan {
             repo_root: repo_root.to_path_buf(),
             graph,
-            flux: flux_kustomizations,
+            flux: Vec::new(),
+            flux_cluster: Vec::new(),
+            flux_vars: Vec::new(),
+            clusters: Vec::new(),
+            unused: Vec::new(),
             targets: Vec::new(),
             affected: Vec::new(),
             skipped_empty: Vec::new(),
             sources,
-            variable_sources,
+            patch_files,
+            prerendered: HashMap::new(),
+            render_stats: Stats::default(),
             image_index: None,
             in_scope: None,
             reported_image_findings: Default::default(),
             image_lint_time: std::time::Duration::ZERO,
+            source_ignores: HashMap::new(),
+            sourceignore_files: inventory.sourceignore_files.clone(),
+            yaml_files: inventory.yaml_files.clone(),
+            file_repositories: file_repositories.clone(),
+            flux_version,
+            flux_version_origin,
         };
-        plan.build_targets(
-            &inventory.yaml_files,
-            &inventory.sourceignore_files,
-            &git_repositories,
+        let wanted = {
+            let mut docs = Vec::new();
+            for file in &inventory.yaml_files {
+                let mentions = plan
+                    .sources
+                    .load(file)
+                    .text()
+                    .is_some_and(|t| t.contains("substituteFrom") || t.contains("sourceRef"));
+                if mentions && let Some(Ok(parsed)) = plan.sources.documents(file) {
+                    docs.extend(parsed.iter().cloned());
+                }
+            }
+            reconcile::Wanted::collect(docs.iter())
+        };
+        let inputs = reconcile::Inputs {
+            wanted: &wanted,
             options,
-            &mut checks,
-        );
+            file_kustomizations: &file_kustomizations,
+            instances: &instances,
+            file_repositories: &file_repositories,
+            file_variable_sources: &file_variable_sources,
+        };
+        plan.reconcile(&inputs, &mut checks, backend)?;
+        plan.add_standalone_targets();
 
         // The affected set.
         let display = |p: &Path| paths::display(p, repo_root);
@@ -221,11 +324,11 @@ impl Plan {
                 let target = &plan.targets[t];
                 filter.allows(&display(&target.anchor))
                     && changed.is_none_or(|changed| {
-                        target.closure.iter().any(|f| changed.contains(f))
-                            || target
-                                .flux
-                                .iter()
-                                .any(|&f| plan.flux_inputs_changed(f, changed))
+                        target
+                            .closure
+                            .iter()
+                            .chain(&target.dependencies)
+                            .any(|f| changed.contains(f))
                     })
             })
             .collect();
@@ -253,26 +356,27 @@ impl Plan {
                 .filter(|f| !inventory.helm_templates.contains(*f) && filter.allows(&display(f)))
                 .cloned(),
         );
-        let broken = checks.check_files(&files, &mut plan.sources);
+        let broken = checks.check_files(&files, &plan.patch_files, &mut plan.sources);
+        let flux_read = plan.flux_read_files();
         for &k in &plan.affected_kustomizations() {
-            checks.check_kustomization(&plan.graph, k, &mut plan.sources);
+            let applied_by_flux = flux_read.contains(&plan.graph.kustomizations[k].file);
+            checks.check_kustomization(&plan.graph, k, applied_by_flux, &mut plan.sources);
         }
         let affected_flux: BTreeSet<usize> = plan
             .affected
             .iter()
             .flat_map(|&t| plan.targets[t].flux.iter().copied())
             .collect();
-        let flux_to_check: Vec<usize> = (0..plan.flux.len())
-            .filter(|&i| {
-                changed.is_none_or(|c| c.contains(&plan.flux[i].file)) || affected_flux.contains(&i)
-            })
-            .collect();
-        for index in flux_to_check {
-            checks.check_flux_kustomization(
-                &plan.flux[index],
-                &plan.variable_sources,
-                &mut plan.sources,
-            );
+        for index in 0..plan.flux.len() {
+            let in_scope = changed.is_none_or(|c| c.contains(&plan.flux[index].file))
+                || affected_flux.contains(&index);
+            if in_scope {
+                checks.check_flux_kustomization(
+                    &plan.flux[index],
+                    &plan.flux_vars[index],
+                    &mut plan.sources,
+                );
+            }
         }
         let blocked_kustomizations = checks.blocked_kustomizations();
         for &t in &plan.affected {
@@ -282,7 +386,11 @@ impl Plan {
                     .closure
                     .iter()
                     .any(|f| blocked_kustomizations.contains(f))
-                || checks.blocked_targets.contains(&target.anchor);
+                || target
+                    .flux
+                    .iter()
+                    .any(|&f| checks.blocked_targets.contains(&plan.flux[f].file))
+                || (target.flux.is_empty() && checks.blocked_targets.contains(&target.anchor));
             if target.empty && !target.blocked {
                 plan.skipped_empty.push(target.label.clone());
             }
@@ -296,6 +404,10 @@ impl Plan {
         plan.lint_image_automation(&inventory.yaml_files, options, report);
         report.extend(std::mem::take(&mut checks.diagnostics));
         report.notes.extend(std::mem::take(&mut checks.notes));
+        let unused = plan.report_unused();
+        report.extend(unused.into_iter().filter(|d| {
+            changed.is_none_or(|c| d.file().is_some_and(|f| c.contains(&repo_root.join(f))))
+        }));
         for label in &plan.skipped_empty {
             report.push(
                 Diagnostic::advice(
@@ -305,7 +417,7 @@ impl Plan {
                 .with_help("nothing to render; add resources or remove the kustomization"),
             );
         }
-        plan
+        Ok(plan)
     }
 
     /// Image automation lint (part 2): builds the repository-wide index once and reports
@@ -362,7 +474,7 @@ impl Plan {
         }));
         let config = guardrails_image_lint::Config {
             lanes: options.lanes.clone(),
-            flux: options.flux_version,
+            flux: self.flux_version,
         };
         let index = guardrails_image_lint::Index::build(&files, &config);
         let findings = index.lint_sources();
@@ -372,20 +484,6 @@ impl Plan {
         }
         self.image_index = Some(index);
         self.image_lint_time += started.elapsed();
-    }
-
-    /// Whether the file defining Flux Kustomization `index`, or a ConfigMap or Secret its
-    /// `postBuild.substituteFrom` reads, is among the changed files.
-    fn flux_inputs_changed(&self, index: usize, changed: &BTreeSet<PathBuf>) -> bool {
-        let ks = &self.flux[index];
-        changed.contains(&ks.file)
-            || ks.post_build.iter().any(|post_build| {
-                post_build.substitute_from.iter().any(|from| {
-                    self.variable_sources
-                        .iter()
-                        .any(|v| from.resolves_to(ks, v) && changed.contains(&v.file))
-                })
-            })
     }
 
     /// Reports one image lint finding once, when its file is in scope.
@@ -449,206 +547,205 @@ impl Plan {
         out
     }
 
-    /// Render targets: every overlay (a kustomization nothing else loads) and every Flux
-    /// Kustomization whose source is this repository.
-    fn build_targets(
-        &mut self,
-        yaml_files: &[PathBuf],
-        sourceignore_files: &[PathBuf],
-        git_repositories: &[GitRepository],
-        options: &Options,
-        checks: &mut source_checks::Checks,
-    ) {
-        let repo_root = self.repo_root.clone();
-        // What each source leaves out of its artifact, by its `spec.ignore`.
-        let mut source_ignores: HashMap<Option<String>, SourceIgnore> = HashMap::new();
-        let mut by_dir: HashMap<PathBuf, usize> = HashMap::new();
+    /// Overlays that no Flux tree builds: every kustomization nothing else loads.
+    fn add_standalone_targets(&mut self) {
+        let flux_read = self.flux_read_files();
+        let planned: BTreeSet<PathBuf> = self
+            .targets
+            .iter()
+            .filter(|t| t.standalone)
+            .map(|t| t.anchor.clone())
+            .collect();
         for k in self.graph.roots() {
             let kustomization = &self.graph.kustomizations[k];
-            if kustomization.component {
+            if kustomization.component
+                || flux_read.contains(&kustomization.file)
+                || planned.contains(&kustomization.file)
+            {
                 continue;
             }
-            let mut closure = BTreeSet::new();
-            self.graph.closure_files(k, &mut closure);
-            by_dir.insert(kustomization.dir.clone(), self.targets.len());
-            self.targets.push(Target {
-                dir: kustomization.dir.clone(),
-                label: paths::display(&kustomization.dir, &repo_root),
-                anchor: kustomization.file.clone(),
-                build: Build::Dir(kustomization.dir.clone()),
-                closure,
-                flux: Vec::new(),
-                empty: kustomization.empty,
-                blocked: false,
-            });
-        }
-        for index in 0..self.flux.len() {
-            let ks = self.flux[index].clone();
-            let ks = &ks;
-            let (path_text, _) = ks
-                .path
-                .clone()
-                .unwrap_or_else(|| (".".into(), ks.kind_span));
-            let dir = paths::join_normalized(&repo_root, path_text.trim_start_matches('/'));
-            // A source that is not this repository cannot be checked here. Forks and
-            // mirrors have other URLs, so a URL mismatch only counts when the path does
-            // not exist in this checkout either.
-            let source_kind = ks.source_kind.as_deref().unwrap_or("GitRepository");
-            let reason = if source_kind != "GitRepository" {
-                Some(format!(
-                    "its source is a {source_kind}, whose contents are not this checkout"
-                ))
-            } else if dir.is_dir() {
-                None
-            } else {
-                other_repository(ks, git_repositories, &options.remote_urls)
-            };
-            if let Some(reason) = reason {
-                checks.note_external(ks, &reason);
-                continue;
-            }
-            if !checks.check_flux_path(ks, &dir, &mut self.sources) {
-                continue;
-            }
-            let components: Vec<PathBuf> = ks
-                .components
-                .iter()
-                .map(|(c, _)| paths::join_normalized(&dir, c))
-                .filter(|c| c.is_dir())
-                .collect();
-            let label = format!(
-                "Flux Kustomization {} ({})",
-                ks.display_name(),
-                paths::display(&dir, &repo_root)
-            );
-            match self.graph.index_of_dir(&dir) {
-                Some(k) if ks.overlay_fields.is_empty() && components.is_empty() => {
-                    if let Some(&t) = by_dir.get(&dir) {
-                        self.targets[t].flux.push(index);
-                        continue;
-                    }
-                    let mut closure = BTreeSet::new();
-                    self.graph.closure_files(k, &mut closure);
-                    by_dir.insert(dir.clone(), self.targets.len());
-                    self.targets.push(Target {
-                        dir: dir.clone(),
-                        label: paths::display(&dir, &repo_root),
-                        anchor: self.graph.kustomizations[k].file.clone(),
-                        build: Build::Dir(dir),
-                        closure,
-                        flux: vec![index],
-                        empty: self.graph.kustomizations[k].empty,
-                        blocked: false,
-                    });
-                }
-                Some(k) => {
-                    let mut closure = BTreeSet::new();
-                    self.graph.closure_files(k, &mut closure);
-                    self.add_components(&components, &mut closure);
-                    self.targets.push(Target {
-                        label,
-                        dir: dir.clone(),
-                        anchor: ks.file.clone(),
-                        build: Build::Generated {
-                            resources: vec![dir],
-                            components,
-                            fields: ks.overlay_fields.clone(),
-                        },
-                        closure,
-                        flux: vec![index],
-                        empty: self.graph.kustomizations[k].empty,
-                        blocked: false,
-                    });
-                }
-                None => {
-                    // kustomize-controller generates a kustomization: every YAML file
-                    // under the path, and sub-directories with a kustomization file as
-                    // directory resources (not descended).
-                    let spec_ignore = source_repository(ks, git_repositories)
-                        .and_then(|repo| repo.ignore.clone());
-                    let source_ignore =
-                        source_ignores
-                            .entry(spec_ignore)
-                            .or_insert_with_key(|spec_ignore| {
-                                SourceIgnore::load(
-                                    &repo_root,
-                                    sourceignore_files,
-                                    spec_ignore.as_deref(),
-                                )
-                            });
-                    let (resources, closure) =
-                        self.generated_resources(&dir, yaml_files, source_ignore);
-                    checks.check_plain_manifests(
-                        ks,
-                        &resources,
-                        source_ignore,
-                        &self.graph,
-                        &mut self.sources,
-                    );
-                    let mut closure = closure;
-                    self.add_components(&components, &mut closure);
-                    self.targets.push(Target {
-                        label,
-                        dir: dir.clone(),
-                        anchor: ks.file.clone(),
-                        empty: resources.is_empty(),
-                        build: Build::Generated {
-                            resources,
-                            components,
-                            fields: ks.overlay_fields.clone(),
-                        },
-                        closure,
-                        flux: vec![index],
-                        blocked: false,
-                    });
-                }
-            }
+            self.standalone_target(k);
         }
     }
 
-    /// What the Flux Kustomization's components read joins the build's closure.
-    fn add_components(&self, components: &[PathBuf], closure: &mut BTreeSet<PathBuf>) {
-        for component in components {
-            if let Some(k) = self.graph.index_of_dir(component) {
-                self.graph.closure_files(k, closure);
-            }
-        }
-    }
-
-    fn generated_resources(
-        &self,
-        dir: &Path,
-        yaml_files: &[PathBuf],
-        source_ignore: &SourceIgnore,
-    ) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
-        let mut resources = Vec::new();
+    /// Plans an overlay built on its own; returns the target.
+    pub fn standalone_target(&mut self, k: usize) -> usize {
+        let kustomization = &self.graph.kustomizations[k];
         let mut closure = BTreeSet::new();
-        let mut kustomized_dirs: Vec<PathBuf> = Vec::new();
-        for file in yaml_files
-            .iter()
-            .filter(|f| f.starts_with(dir) && !source_ignore.is_ignored(f))
-        {
-            if kustomized_dirs.iter().any(|d| file.starts_with(d)) {
-                continue;
-            }
-            // The nearest directory (between `dir` and the file) with a kustomization.
-            let kustomized = file
-                .ancestors()
-                .skip(1)
-                .take_while(|a| a.starts_with(dir) && *a != dir)
-                .filter_map(|a| self.graph.index_of_dir(a))
-                .last();
-            if let Some(k) = kustomized {
-                let sub = self.graph.kustomizations[k].dir.clone();
-                self.graph.closure_files(k, &mut closure);
-                kustomized_dirs.push(sub.clone());
-                resources.push(sub);
-                continue;
-            }
-            closure.insert(file.clone());
-            resources.push(file.clone());
+        self.graph.closure_files(k, &mut closure);
+        self.targets.push(Target {
+            dir: kustomization.dir.clone(),
+            label: paths::display(&kustomization.dir, &self.repo_root),
+            anchor: kustomization.file.clone(),
+            build: Build::Dir(kustomization.dir.clone()),
+            closure,
+            dependencies: BTreeSet::new(),
+            flux: Vec::new(),
+            substitutions: Vec::new(),
+            empty: kustomization.empty,
+            blocked: false,
+            standalone: true,
+        });
+        self.targets.len() - 1
+    }
+
+    /// Plans the build of Flux Kustomization `index` (its source is this checkout);
+    /// `None` when its path cannot be built (the checks say why).
+    pub fn flux_target(
+        &mut self,
+        index: usize,
+        checks: &mut source_checks::Checks,
+        options: &Options,
+    ) -> Option<usize> {
+        let _ = options;
+        let repo_root = self.repo_root.clone();
+        let ks = self.flux[index].clone();
+        let path_text = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());
+        let dir = paths::join_normalized(&repo_root, path_text.trim_start_matches('/'));
+        if !checks.check_flux_path(&ks, &dir, &mut self.sources) {
+            return None;
         }
-        (resources, closure)
+        // Components the build appends (a missing one is the checks' finding, or
+        // tolerated with ignoreMissingComponents).
+        let components: Vec<String> = ks
+            .components
+            .iter()
+            .map(|(c, _)| c.clone())
+            .filter(|c| !paths::is_remote(c) && paths::join_normalized(&dir, c).is_dir())
+            .collect();
+        let component_dirs: Vec<PathBuf> = components
+            .iter()
+            .map(|c| paths::join_normalized(&dir, c))
+            .collect();
+        let cluster = &self.clusters[self.flux_cluster[index]];
+        let label = format!(
+            "Flux Kustomization {} ({}){}",
+            ks.display_name(),
+            paths::display(&dir, &repo_root),
+            if self.clusters.len() > 1 {
+                format!(" of cluster {}", cluster.name)
+            } else {
+                String::new()
+            }
+        );
+        let spec = ks.spec.as_ref();
+        let needs_merge = !components.is_empty()
+            || [
+                "targetNamespace",
+                "namePrefix",
+                "nameSuffix",
+                "patches",
+                "patchesStrategicMerge",
+                "patchesJson6902",
+                "images",
+            ]
+            .iter()
+            .any(|f| spec.and_then(|s| s.get(f)).is_some_and(|v| !v.is_null()));
+        let mut closure = BTreeSet::new();
+        let (build, anchor, empty) = match self.graph.index_of_dir(&dir) {
+            Some(k) => {
+                self.graph.closure_files(k, &mut closure);
+                let kustomization = &self.graph.kustomizations[k];
+                let (file, empty) = (kustomization.file.clone(), kustomization.empty);
+                if needs_merge {
+                    let original = match self.sources.documents(&file) {
+                        Some(Ok(docs)) => docs.first().cloned(),
+                        _ => None,
+                    };
+                    let text =
+                        flux_build::merged_kustomization(original.as_ref(), &[], spec, &components);
+                    (
+                        Build::Flux {
+                            dir: dir.clone(),
+                            kustomization: text,
+                        },
+                        ks.file.clone(),
+                        empty,
+                    )
+                } else {
+                    (Build::Dir(dir.clone()), file, empty)
+                }
+            }
+            None => {
+                // kustomize-controller generates a kustomization: every YAML file under
+                // the path, and sub-directories with a kustomization file as directory
+                // resources (not descended).
+                let spec_ignore = self.source_ignore_of(&ks);
+                let source_ignore = self
+                    .source_ignores
+                    .entry(spec_ignore.clone())
+                    .or_insert_with(|| {
+                        SourceIgnore::load(
+                            &repo_root,
+                            &self.sourceignore_files,
+                            spec_ignore.as_deref(),
+                        )
+                    });
+                let (resources, files) =
+                    generated_resources(&self.graph, &dir, &self.yaml_files, source_ignore);
+                checks.check_plain_manifests(
+                    &ks,
+                    &resources,
+                    source_ignore,
+                    &self.graph,
+                    &mut self.sources,
+                );
+                closure.extend(files);
+                let relative: Vec<String> = resources
+                    .iter()
+                    .map(|r| format!("./{}", paths::relative_to(r, &dir).to_string_lossy()))
+                    .collect();
+                let text = flux_build::merged_kustomization(None, &relative, spec, &components);
+                (
+                    Build::Flux {
+                        dir: dir.clone(),
+                        kustomization: text,
+                    },
+                    ks.file.clone(),
+                    resources.is_empty(),
+                )
+            }
+        };
+        for component in &component_dirs {
+            if let Some(k) = self.graph.index_of_dir(component) {
+                self.graph.closure_files(k, &mut closure);
+            }
+        }
+        let vars = &self.flux_vars[index];
+        let substitution = Substitution::for_flux(index, &ks, vars);
+        let mut dependencies = BTreeSet::from([ks.file.clone()]);
+        if let Some(post_build) = &ks.post_build {
+            for from in &post_build.substitute_from {
+                dependencies.extend(
+                    vars.iter()
+                        .filter(|v| from.resolves_to(&ks, v))
+                        .map(|v| v.file.clone()),
+                );
+            }
+        }
+        self.targets.push(Target {
+            label,
+            dir,
+            anchor,
+            build,
+            closure,
+            dependencies,
+            flux: vec![index],
+            substitutions: substitution.into_iter().collect(),
+            empty,
+            blocked: false,
+            standalone: false,
+        });
+        Some(self.targets.len() - 1)
+    }
+
+    /// The `spec.ignore` of the GitRepository a Flux Kustomization reads.
+    fn source_ignore_of(&self, ks: &FluxKustomization) -> Option<String> {
+        let name = ks.source_name.as_deref()?;
+        self.file_repositories
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.ignore.clone())
     }
 
     /// Affected targets that will be rendered (not blocked, not empty).
@@ -660,31 +757,22 @@ impl Plan {
             .collect()
     }
 
-    /// The work items for the renderer pool, with cache keys and substitution contexts.
-    pub fn render_work(&mut self, jobs: &[usize], context: &RenderContext<'_>) -> Vec<Work> {
+    /// The work items for the renderer pool, with cache keys; `salt` names the renderer
+    /// and its version (part of every key).
+    pub fn render_work(&mut self, jobs: &[usize], salt: &str) -> Vec<Work> {
         let mut work = Vec::with_capacity(jobs.len());
         for &t in jobs {
             let target = &self.targets[t];
             let mut key = crate::cache::KeyBuilder::new();
-            key.add(b"flux-kustomize-validate/1")
-                .add(context.renderer.name().as_bytes())
-                .add(context.renderer_version.as_bytes());
+            key.add(b"flux-kustomize-validate/2").add(salt.as_bytes());
             match &target.build {
                 Build::Dir(dir) => {
                     key.add(dir.to_string_lossy().as_bytes());
                 }
-                Build::Generated {
-                    resources,
-                    components,
-                    fields,
-                } => {
-                    key.add(b"generated");
-                    for r in resources.iter().chain(components) {
-                        key.add(r.to_string_lossy().as_bytes());
-                    }
-                    for (field, value) in fields {
-                        key.add(field.as_bytes()).add(value.as_bytes());
-                    }
+                Build::Flux { dir, kustomization } => {
+                    key.add(b"flux")
+                        .add(dir.to_string_lossy().as_bytes())
+                        .add(kustomization.as_bytes());
                 }
             }
             for file in &target.closure {
@@ -694,18 +782,7 @@ impl Plan {
                     None => key.add(&std::fs::read(file).unwrap_or_default()),
                 };
             }
-            let substitutions = target
-                .flux
-                .iter()
-                .filter_map(|&f| {
-                    crate::rendered::Substitution::for_flux(
-                        f,
-                        &self.flux[f],
-                        &self.variable_sources,
-                    )
-                })
-                .collect();
-            let mut cluster_names = std::collections::BTreeSet::new();
+            let mut cluster_names = BTreeSet::new();
             for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
                 if let Some(Ok(docs)) = self.sources.documents(file) {
                     cluster_names.extend(crate::batch::cluster_names(docs.iter()));
@@ -732,9 +809,12 @@ impl Plan {
                 target: t,
                 build: target.build.clone(),
                 cache_key: key.finish(),
-                substitutions,
+                substitutions: target.substitutions.clone(),
                 cluster_names,
                 lint,
+                check: true,
+                prerendered: self.prerendered.get(&t).cloned(),
+                flux_version: self.flux_version,
             });
         }
         work
@@ -746,58 +826,48 @@ impl Plan {
         result: RenderResult,
         report: &mut Report,
         stats: &mut Stats,
-        options: &Options,
+        flux_version: FluxVersion,
     ) {
-        crate::rendered::absorb(self, result, report, stats, options);
+        crate::rendered::absorb(self, result, report, stats, flux_version);
     }
 }
 
-/// Why a Flux Kustomization's GitRepository is another repository, if it is.
-fn other_repository(
-    ks: &FluxKustomization,
-    git_repositories: &[GitRepository],
-    remote_urls: &[String],
-) -> Option<String> {
-    // `flux bootstrap` names the repository it bootstraps from `flux-system`.
-    if ks.source_name.as_deref() == Some("flux-system") {
-        return None;
-    }
-    let Some(repo) = source_repository(ks, git_repositories) else {
-        // Defined elsewhere (another repository, the cluster's bootstrap, Terraform): what
-        // its path holds cannot be known here.
-        return ks
-            .source_name
-            .as_deref()
-            .map(|name| format!("its GitRepository `{name}` is not defined in this repository"));
-    };
-    let url = repo.url.as_deref()?;
-    if remote_urls.is_empty() || remote_urls.iter().any(|r| same_repository(r, url)) {
-        return None;
-    }
-    Some(format!(
-        "its GitRepository `{}` points at {url}, not at this repository's remotes",
-        repo.name
-    ))
-}
-
-/// The GitRepository (defined in this repository) a Flux Kustomization reads from.
-fn source_repository<'a>(
-    ks: &FluxKustomization,
-    git_repositories: &'a [GitRepository],
-) -> Option<&'a GitRepository> {
-    if ks
-        .source_kind
-        .as_deref()
-        .is_some_and(|kind| kind != "GitRepository")
+/// The resources kustomize-controller's generator lists for `dir` (which has no
+/// kustomization file), and the files they read.
+fn generated_resources(
+    graph: &Graph,
+    dir: &Path,
+    yaml_files: &[PathBuf],
+    source_ignore: &SourceIgnore,
+) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
+    let mut resources = Vec::new();
+    let mut closure = BTreeSet::new();
+    let mut kustomized_dirs: Vec<PathBuf> = Vec::new();
+    for file in yaml_files
+        .iter()
+        .filter(|f| f.starts_with(dir) && !source_ignore.is_ignored(f))
     {
-        return None;
+        if kustomized_dirs.iter().any(|d| file.starts_with(d)) {
+            continue;
+        }
+        // The nearest directory (between `dir` and the file) with a kustomization.
+        let kustomized = file
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(dir) && *a != dir)
+            .filter_map(|a| graph.index_of_dir(a))
+            .last();
+        if let Some(k) = kustomized {
+            let sub = graph.kustomizations[k].dir.clone();
+            graph.closure_files(k, &mut closure);
+            kustomized_dirs.push(sub.clone());
+            resources.push(sub);
+            continue;
+        }
+        closure.insert(file.clone());
+        resources.push(file.clone());
     }
-    let name = ks.source_name.as_deref()?;
-    let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
-    git_repositories.iter().find(|r| {
-        r.name == name
-            && (namespace.is_none() || r.namespace.is_none() || r.namespace.as_ref() == namespace)
-    })
+    (resources, closure)
 }
 
 /// `https://github.com/org/repo.git`, `ssh://git@github.com/org/repo` and

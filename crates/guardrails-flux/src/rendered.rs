@@ -2,7 +2,7 @@
 //! render), parses the output and checks it; the caller turns each result into
 //! diagnostics as it arrives, so only a few renders are ever held in memory.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -16,13 +16,14 @@ use crate::flux::{FluxKustomization, VariableSource};
 use crate::plan::{Build, Plan, Target};
 use crate::render::{BuildFailure, Renderer};
 use crate::source_checks::at;
-use crate::{Options, Stats, codes, paths};
+use crate::{Stats, codes, paths};
 
 pub struct RenderContext<'a> {
     pub renderer: &'a Renderer,
+    /// The repository's top level: mirrors of it stand in for it in Flux builds.
+    pub repo_root: &'a Path,
     /// The image automation lint, run on every render.
     pub image_index: Option<&'a guardrails_image_lint::Index>,
-    pub renderer_version: &'a str,
     pub cache: Option<&'a RenderCache>,
     pub timeout: Duration,
 }
@@ -38,6 +39,13 @@ pub struct Work {
     /// apart, since `namePrefix` does not rename them.
     pub cluster_names: std::collections::BTreeSet<String>,
     pub lint: LintTarget,
+    /// Check the output (an affected target), or only hand its text back (a parent
+    /// rendered to find the Flux objects it applies).
+    pub check: bool,
+    /// Already rendered while the cluster trees were built: not rendered again.
+    pub prerendered: Option<Result<String, BuildFailure>>,
+    /// The Flux release whose API definitions the rendered Flux objects are checked against.
+    pub flux_version: crate::FluxVersion,
 }
 
 /// What the image automation lint needs to know about a render besides its objects.
@@ -107,6 +115,10 @@ pub struct RenderResult {
     pub renderer_time: Duration,
     pub checking: Duration,
     pub outcome: Result<Findings, BuildFailure>,
+    /// The render itself, for work that is not checked.
+    pub text: Option<String>,
+    /// The render was made before (while the cluster trees were built).
+    pub reused: bool,
 }
 
 #[derive(Debug, Default)]
@@ -133,6 +145,13 @@ pub enum Problem {
         kind: String,
         name: String,
     },
+    /// A Flux object as kustomize renders it (patches applied) fails its API definition.
+    FluxApi {
+        object: String,
+        kind: String,
+        name: String,
+        finding: guardrails_flux_api::Finding,
+    },
     Substitution {
         flux: usize,
         object: String,
@@ -156,6 +175,16 @@ pub fn run(
 ) {
     let mut pending = Vec::new();
     for (index, item) in work.iter().enumerate() {
+        if let Some(prerendered) = &item.prerendered {
+            on_result(finish(
+                context.image_index,
+                item,
+                prerendered.clone(),
+                false,
+                Duration::ZERO,
+            ));
+            continue;
+        }
         match context.cache.and_then(|c| c.get(&item.cache_key)) {
             Some(text) => on_result(finish(
                 context.image_index,
@@ -167,6 +196,23 @@ pub fn run(
             None => pending.push(index),
         }
     }
+    // The same build for several targets (one directory in three clusters): rendered
+    // once, each copy checked with its own substitution.
+    let mut first_of: HashMap<&str, usize> = HashMap::new();
+    let mut copies: HashMap<usize, Vec<usize>> = HashMap::new();
+    pending.retain(
+        |&index| match first_of.entry(work[index].cache_key.as_str()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                copies.entry(*first.get()).or_default().push(index);
+                false
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+                true
+            }
+        },
+    );
+    let copies = &copies;
     // A handful of renders are not worth a batch: a failure would cost a second round.
     let batches = if pending.len() >= 2 * jobs.max(2) {
         crate::batch::plan_batches(&work, &pending, jobs)
@@ -186,7 +232,7 @@ pub fn run(
                 .stack_size(16 * 1024 * 1024)
                 .spawn_scoped(scope, move || {
                     while let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if process(context, work, batch, &sender).is_err() {
+                        if process(context, work, copies, batch, &sender).is_err() {
                             break;
                         }
                     }
@@ -199,16 +245,47 @@ pub fn run(
     });
 }
 
+/// The receiving side stopped listening: no more results are wanted.
+struct Disconnected;
+
 /// Renders `members` as one batch; when that fails, halves until each failing target
 /// is rendered on its own (which yields its own renderer message).
 fn process(
     context: &RenderContext<'_>,
     work: &[Work],
+    copies: &HashMap<usize, Vec<usize>>,
     members: &[usize],
     sender: &mpsc::SyncSender<RenderResult>,
-) -> Result<(), mpsc::SendError<RenderResult>> {
+) -> Result<(), Disconnected> {
+    let send = |member: usize, result: Result<String, BuildFailure>, time: Duration| {
+        for &copy in copies.get(&member).into_iter().flatten() {
+            sender
+                .send(finish(
+                    context.image_index,
+                    &work[copy],
+                    result.clone(),
+                    true,
+                    Duration::ZERO,
+                ))
+                .map_err(|_| Disconnected)?;
+        }
+        sender
+            .send(finish(
+                context.image_index,
+                &work[member],
+                result,
+                false,
+                time,
+            ))
+            .map_err(|_| Disconnected)
+    };
     if let [single] = members {
-        return sender.send(render_one(context, &work[*single]));
+        let started = Instant::now();
+        let result = build(context, &work[*single].build);
+        if let (Ok(text), Some(cache)) = (&result, context.cache) {
+            cache.put(&work[*single].cache_key, text);
+        }
+        return send(*single, result, started.elapsed());
     }
     let started = Instant::now();
     match crate::batch::render_batch(context, work, members) {
@@ -218,31 +295,16 @@ fn process(
                 if let Some(cache) = context.cache {
                     cache.put(&work[member].cache_key, &text);
                 }
-                sender.send(finish(
-                    context.image_index,
-                    &work[member],
-                    Ok(text),
-                    false,
-                    share,
-                ))?;
+                send(member, Ok(text), share)?;
             }
             Ok(())
         }
         Err(_) => {
             let (left, right) = members.split_at(members.len() / 2);
-            process(context, work, left, sender)?;
-            process(context, work, right, sender)
+            process(context, work, copies, left, sender)?;
+            process(context, work, copies, right, sender)
         }
     }
-}
-
-fn render_one(context: &RenderContext<'_>, work: &Work) -> RenderResult {
-    let started = Instant::now();
-    let result = build(context, &work.build);
-    if let (Ok(text), Some(cache)) = (&result, context.cache) {
-        cache.put(&work.cache_key, text);
-    }
-    finish(context.image_index, work, result, false, started.elapsed())
 }
 
 fn finish(
@@ -253,29 +315,48 @@ fn finish(
     renderer_time: Duration,
 ) -> RenderResult {
     let checking_started = Instant::now();
-    let outcome = rendered.map(|text| check(&text, work, image_index));
+    let (outcome, text) = match rendered {
+        Ok(text) if work.check => (Ok(check(&text, work, image_index)), None),
+        Ok(text) => (Ok(Findings::default()), Some(text)),
+        Err(failure) => (Err(failure), None),
+    };
     RenderResult {
         target: work.target,
         cached,
         renderer_time,
         checking: checking_started.elapsed(),
         outcome,
+        text,
+        reused: work.prerendered.is_some(),
     }
 }
 
 fn build(context: &RenderContext<'_>, build: &Build) -> Result<String, BuildFailure> {
     match build {
         Build::Dir(dir) => context.renderer.build(dir, context.timeout),
-        Build::Generated {
-            resources,
-            components,
-            fields,
-        } => {
-            let (_temp, dir) = context.private_dir("flux-kustomize-validate-")?;
-            write_generated(&dir, resources, components, fields).map_err(|e| {
-                context.setup_failure(format!("cannot write the generated kustomization: {e}"))
-            })?;
-            context.renderer.build(&dir, context.timeout)
+        Build::Flux { dir, kustomization } => {
+            let (_temp, scratch) = context.private_dir("flux-kustomize-validate-")?;
+            let mirrored =
+                crate::flux_build::write_mirror(&scratch, context.repo_root, dir, kustomization)
+                    .map_err(|e| {
+                        context.setup_failure(format!(
+                            "cannot write the kustomization kustomize-controller would build: {e}"
+                        ))
+                    })?;
+            context
+                .renderer
+                .build(&mirrored, context.timeout)
+                .map_err(|mut failure| {
+                    // The mirror stands for the repository: its paths are the repository's.
+                    let scratch = scratch.to_string_lossy();
+                    let repo = context.repo_root.to_string_lossy();
+                    failure.stderr = failure.stderr.replace(&*scratch, &repo);
+                    failure.command = format!(
+                        "{} (with the Flux Kustomization's spec merged into its kustomization, as kustomize-controller builds it)",
+                        failure.command.replace(&*scratch, &repo)
+                    );
+                    failure
+                })
         }
     }
 }
@@ -303,56 +384,6 @@ impl RenderContext<'_> {
             .unwrap_or_else(|_| temp.path().to_path_buf());
         Ok((temp, dir))
     }
-}
-
-/// Writes the generated kustomization of a [`Build::Generated`] into `dir`.
-pub fn write_generated(
-    dir: &Path,
-    resources: &[PathBuf],
-    components: &[PathBuf],
-    fields: &BTreeMap<&'static str, String>,
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join("kustomization.yaml"),
-        generated_kustomization(dir, resources, components, fields),
-    )
-}
-
-/// The kustomization kustomize-controller would generate, as JSON (valid YAML), with
-/// paths relative to `dir` so the load restrictor sees ordinary relative entries.
-fn generated_kustomization(
-    dir: &Path,
-    resources: &[PathBuf],
-    components: &[PathBuf],
-    fields: &BTreeMap<&'static str, String>,
-) -> String {
-    let list = |items: &[PathBuf]| {
-        let mut out = String::from("[");
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            crate::flux::write_json_string(
-                &paths::relative_to(item, dir).to_string_lossy(),
-                &mut out,
-            );
-        }
-        out.push(']');
-        out
-    };
-    let mut text = String::from(
-        "{\"apiVersion\":\"kustomize.config.k8s.io/v1beta1\",\"kind\":\"Kustomization\"",
-    );
-    text.push_str(&format!(",\"resources\":{}", list(resources)));
-    if !components.is_empty() {
-        text.push_str(&format!(",\"components\":{}", list(components)));
-    }
-    for (field, value) in fields {
-        text.push_str(&format!(",\"{field}\":{value}"));
-    }
-    text.push_str("}\n");
-    text
 }
 
 /// Checks one render: every object has apiVersion, kind and metadata.name; no object
@@ -414,6 +445,16 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
             }
         }
         if let (Some(api), Some(kind), Some(name)) = (api, kind, name) {
+            if api.contains(".toolkit.fluxcd.io/") {
+                for finding in guardrails_flux_api::check_object(doc, work.flux_version) {
+                    findings.problems.push(Problem::FluxApi {
+                        object: object.clone(),
+                        kind: kind.to_owned(),
+                        name: name.to_owned(),
+                        finding,
+                    });
+                }
+            }
             let group = api.rsplit_once('/').map_or("", |(g, _)| g);
             let key = (
                 group.to_owned(),
@@ -485,7 +526,7 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
 }
 
 /// The opt-out kustomize-controller honours, as a label or an annotation.
-fn substitution_disabled(doc: &Node) -> bool {
+pub(crate) fn substitution_disabled(doc: &Node) -> bool {
     ["labels", "annotations"].iter().any(|field| {
         doc.at(&["metadata", field, "kustomize.toolkit.fluxcd.io/substitute"])
             .and_then(Node::as_str)
@@ -509,14 +550,18 @@ pub fn absorb(
     result: RenderResult,
     report: &mut Report,
     stats: &mut Stats,
-    options: &Options,
+    flux_version: crate::FluxVersion,
 ) {
-    stats.rendered += 1;
-    stats.renderer_time += result.renderer_time;
-    stats.checking += result.checking;
-    if result.cached {
-        stats.from_cache += 1;
+    // A render made while the cluster trees were built is counted there already.
+    if !result.reused {
+        stats.rendered += 1;
+        stats.renderer_time += result.renderer_time;
+        if result.cached {
+            stats.from_cache += 1;
+        }
     }
+    stats.checked += 1;
+    stats.checking += result.checking;
     let target = plan.targets[result.target].clone();
     let findings = match result.outcome {
         Ok(findings) => {
@@ -528,7 +573,7 @@ pub fn absorb(
             return;
         }
     };
-    let strict = crate::at_least(options.flux_version, 2, 9);
+    let strict = crate::at_least(flux_version, 2, 9);
     for problem in findings.problems {
         match problem {
             Problem::Image(finding) => plan.push_image_finding(finding, report),
@@ -568,6 +613,45 @@ pub fn absorb(
                             .with_path(paths::display(&target.anchor, &plan.repo_root))
                     });
                 report.push(d.with_help(help));
+            }
+            Problem::FluxApi {
+                object,
+                kind,
+                name,
+                finding,
+            } => {
+                // The file that defines the object says the same already (the check of
+                // its sources), unless a patch made the difference.
+                let Some((file, span)) = locate(plan, &target, Some(&kind), Some(&name)) else {
+                    continue;
+                };
+                let shown = paths::display(&file, &plan.repo_root);
+                let said = report.diagnostics.iter().any(|d| {
+                    d.code == finding.code
+                        && d.file() == Some(Path::new(&shown))
+                        && d.message == finding.message
+                });
+                if said {
+                    continue;
+                }
+                let severity = match finding.severity {
+                    guardrails_flux_api::Severity::Error => Severity::Error,
+                    guardrails_flux_api::Severity::Warning => Severity::Warning,
+                };
+                let mut d = at(
+                    &mut plan.sources,
+                    &file,
+                    span,
+                    finding.code,
+                    severity,
+                    format!(
+                        "{}, as {} renders {object} (patches applied)",
+                        finding.message, target.label
+                    ),
+                    None,
+                );
+                d.help = finding.help;
+                report.push(d);
             }
             Problem::Duplicate { object, kind, name } => {
                 let message = format!("{object} is rendered twice by {}", target.label);
@@ -620,12 +704,12 @@ pub fn absorb(
                          substituteFrom ConfigMap/Secret, give it a default (`${{{var}:=value}}`), \
                          escape it as `$${{{var}}}`, or label the object \
                          kustomize.toolkit.fluxcd.io/substitute: disabled",
-                        options.flux_version
+                        flux_version
                     ),
                     (Some(var), false) => format!(
                         "Flux {} replaces an undefined `{var}` with an empty string (and Flux 2.9 \
                          fails the build): define it, give it a default, or escape it as `$${{{var}}}`",
-                        options.flux_version
+                        flux_version
                     ),
                     (None, _) => {
                         "Flux's envsubst supports ${var}, ${var:=default}, ${var:-default} \
@@ -677,7 +761,13 @@ fn locate(
     kind: Option<&str>,
     name: Option<&str>,
 ) -> Option<(PathBuf, Span)> {
-    for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
+    // Patch files hold partial objects: the whole object is defined elsewhere.
+    let files: Vec<&PathBuf> = target
+        .closure
+        .iter()
+        .filter(|f| paths::is_yaml(f) && !plan.patch_files.contains(*f))
+        .collect();
+    for file in files {
         let Some(Ok(docs)) = plan.sources.documents(file) else {
             continue;
         };
@@ -725,7 +815,12 @@ fn find_use(plan: &mut Plan, target: &Target, expression: &str) -> Option<(PathB
 }
 
 fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Diagnostic {
-    let stderr: Vec<&str> = failure.stderr.lines().collect();
+    let named = named_file(&plan.repo_root, target, &failure.stderr);
+    // Paths in what the reader sees are the repository's, relative to its top level.
+    let root = plan.repo_root.to_string_lossy();
+    let relative = |text: &str| text.replace(&format!("{root}/"), "").replace(&*root, ".");
+    let stderr_text = relative(&failure.stderr);
+    let stderr: Vec<&str> = stderr_text.lines().collect();
     let shown = stderr
         .iter()
         .take(12)
@@ -737,7 +832,6 @@ fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Dia
     } else {
         String::new()
     };
-    let named = named_file(&plan.repo_root, target, &failure.stderr);
     let mut d = Diagnostic::error(
         codes::BUILD_FAILED,
         format!(
@@ -747,10 +841,13 @@ fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Dia
                 .as_ref()
                 .map(|f| format!(" (the error names {})", paths::display(f, &plan.repo_root)))
                 .unwrap_or_default(),
-            headline(&failure.stderr)
+            headline(&stderr_text)
         ),
     )
-    .with_help(format!("command: {}\n{shown}{more}", failure.command));
+    .with_help(format!(
+        "command: {}\n{shown}{more}",
+        relative(&failure.command)
+    ));
     d = match named {
         Some(file) => d.with_path(paths::display(&file, &plan.repo_root)),
         None => d.with_path(paths::display(&target.anchor, &plan.repo_root)),

@@ -18,11 +18,14 @@ use crate::{Options, codes, paths};
 pub struct Checks {
     repo_root: PathBuf,
     allow_remote_bases: bool,
-    flux_version: guardrails_flux_api::FluxVersion,
+    pub flux_version: guardrails_flux_api::FluxVersion,
     pub diagnostics: Vec<Diagnostic>,
     pub notes: Vec<Diagnostic>,
     blocked_kustomizations: BTreeSet<PathBuf>,
     pub blocked_targets: BTreeSet<PathBuf>,
+    /// The repository's own Flux configuration runs kustomize-controller with
+    /// `--no-remote-bases=true`: a remote base fails in the cluster.
+    pub remote_bases_forbidden: bool,
 }
 
 /// A diagnostic at `span` of `path`, or at the file when its text is not at hand.
@@ -51,11 +54,12 @@ impl Checks {
         Checks {
             repo_root: repo_root.to_path_buf(),
             allow_remote_bases: options.allow_remote_bases,
-            flux_version: options.flux_version,
+            flux_version: options.flux_version.unwrap_or_default(),
             diagnostics: Vec::new(),
             notes: Vec::new(),
             blocked_kustomizations: BTreeSet::new(),
             blocked_targets: BTreeSet::new(),
+            remote_bases_forbidden: false,
         }
     }
 
@@ -65,9 +69,12 @@ impl Checks {
 
     /// YAML syntax and Flux API checks of `files`; returns the files that cannot be
     /// parsed (builds reading them are not rendered: the YAML diagnostic says why).
+    /// `patch_files` hold partial objects: only their syntax is checked here, and the
+    /// object they patch is checked once rendered.
     pub fn check_files(
         &mut self,
         files: &BTreeSet<PathBuf>,
+        patch_files: &BTreeSet<PathBuf>,
         sources: &mut Sources,
     ) -> BTreeSet<PathBuf> {
         let mut broken = BTreeSet::new();
@@ -96,7 +103,9 @@ impl Checks {
                 continue;
             }
             // Only the findings leave the borrow of the parsed documents, not the trees.
+            let partial = patch_files.contains(file);
             let parsed = match sources.documents(file) {
+                Some(Ok(_)) if partial => Ok(Vec::new()),
                 Some(Ok(docs)) => Ok(docs
                     .iter()
                     .flat_map(|doc| guardrails_flux_api::check_object(doc, self.flux_version))
@@ -159,8 +168,17 @@ impl Checks {
     }
 
     /// What one kustomization points at: missing entries, escapes, remote bases,
-    /// `helmCharts` and plugins that kustomize-controller refuses.
-    pub fn check_kustomization(&mut self, graph: &Graph, k: usize, sources: &mut Sources) {
+    /// `helmCharts` and plugins that kustomize-controller refuses. A kustomization no
+    /// Flux tree applies (`applied_by_flux` false) is built by other tools (`kubectl
+    /// apply -k`, `kustomize build --enable-helm`): what only kustomize-controller refuses
+    /// is a warning that it could not be validated there.
+    pub fn check_kustomization(
+        &mut self,
+        graph: &Graph,
+        k: usize,
+        applied_by_flux: bool,
+        sources: &mut Sources,
+    ) {
         let kustomization = &graph.kustomizations[k];
         let file = kustomization.file.clone();
         let mut blocked = false;
@@ -202,15 +220,33 @@ impl Checks {
                      move the file into the repository"
                         .to_owned(),
                 )),
-                Resolved::Remote if !self.allow_remote_bases => Some((
-                    codes::REMOTE_BASE,
-                    Severity::Error,
-                    format!("`{field}` entry `{entry}` is a remote base"),
-                    "remote bases are fetched at build time (and refused by controllers run \
-                     with --no-remote-bases); vendor it into the repository, or pass \
-                     --allow-remote-bases"
-                        .to_owned(),
-                )),
+                Resolved::Remote if !self.allow_remote_bases => {
+                    let refused = applied_by_flux && self.remote_bases_forbidden;
+                    Some((
+                        codes::REMOTE_BASE,
+                        if refused {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        },
+                        if refused {
+                            format!(
+                                "`{field}` entry `{entry}` is a remote base, and this repository runs kustomize-controller with --no-remote-bases=true"
+                            )
+                        } else {
+                            format!(
+                                "`{field}` entry `{entry}` is a remote base: this build was not validated (the hook runs offline)"
+                            )
+                        },
+                        if refused {
+                            "kustomize-controller refuses remote bases here; vendor it into the repository".to_owned()
+                        } else {
+                            "kustomize-controller fetches remote bases unless it runs with --no-remote-bases; \
+                             vendor it to have it checked, or pass --allow-remote-bases to fetch it now"
+                                .to_owned()
+                        },
+                    ))
+                }
                 Resolved::Remote => None,
             };
             if let Some((code, severity, message, help)) = finding {
@@ -222,16 +258,29 @@ impl Checks {
         }
         if let Some(span) = kustomization.helm_charts {
             blocked = true;
+            let (severity, message, help) = if applied_by_flux {
+                (
+                    Severity::Error,
+                    "`helmCharts` needs `--enable-helm`, which kustomize-controller never passes",
+                    "deploy the chart with a Flux HelmRelease instead",
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    "`helmCharts` needs `--enable-helm`: this overlay, which no Flux Kustomization applies, was not validated",
+                    "build it with `kustomize build --enable-helm`; a Flux Kustomization applying it would fail",
+                )
+            };
             let d = at(
                 sources,
                 &file,
                 span,
                 codes::HELM_CHARTS,
-                Severity::Error,
-                "`helmCharts` needs `--enable-helm`, which kustomize-controller never passes",
+                severity,
+                message,
                 None,
             )
-            .with_help("deploy the chart with a Flux HelmRelease instead");
+            .with_help(help);
             self.diagnostics.push(d);
         }
         for plugin in &kustomization.inline_plugins {

@@ -1,0 +1,146 @@
+//! The Flux release a repository targets, read from the repository itself: the
+//! `# Flux Version: vX.Y.Z` header `flux bootstrap` / `flux install --export` writes at the
+//! top of `gotk-components.yaml`, and a Flux Operator `FluxInstance`'s
+//! `spec.distribution.version` (a semver range such as `2.x`: the newest release it
+//! admits), also as the `instance.distribution.version` value of the operator's
+//! `flux-instance` Helm chart. Removed API versions and strict substitution depend on it.
+
+use std::path::{Path, PathBuf};
+
+use guardrails_flux_api::FluxVersion;
+
+use crate::paths;
+use crate::sources::Sources;
+
+/// A release and where it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    pub version: FluxVersion,
+    /// `clusters/prod/flux-system/gotk-components.yaml:1`.
+    pub origin: String,
+}
+
+/// The lowest release any cluster of the repository declares (what every cluster still
+/// serves), or `None` when none says.
+pub fn detect(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path) -> Option<Detected> {
+    let mut found: Vec<Detected> = Vec::new();
+    for file in yaml_files {
+        let is_components =
+            file.file_name().and_then(|n| n.to_str()) == Some("gotk-components.yaml");
+        let Some(text) = sources.load(file).text() else {
+            continue;
+        };
+        if is_components {
+            // The header is among the first lines.
+            for (number, line) in text.lines().take(5).enumerate() {
+                if let Some(version) = line
+                    .trim_start_matches('#')
+                    .trim()
+                    .strip_prefix("Flux Version:")
+                    .and_then(|v| v.trim().parse::<FluxVersion>().ok())
+                {
+                    found.push(Detected {
+                        version,
+                        origin: format!("{}:{}", paths::display(file, repo_root), number + 1),
+                    });
+                }
+            }
+            continue;
+        }
+        if !text.contains("FluxInstance") && !text.contains("instance:") {
+            continue;
+        }
+        let Some(Ok(docs)) = sources.documents(file) else {
+            continue;
+        };
+        for doc in docs {
+            // A FluxInstance, or the values of the operator's `flux-instance` chart.
+            let node = match doc.str_at(&["kind"]) {
+                Some("FluxInstance") => doc.at(&["spec", "distribution", "version"]),
+                Some("HelmRelease") => {
+                    doc.at(&["spec", "values", "instance", "distribution", "version"])
+                }
+                _ => None,
+            };
+            let Some(node) = node else {
+                continue;
+            };
+            if let Some(version) = node.as_str().and_then(newest_admitted) {
+                found.push(Detected {
+                    version,
+                    origin: format!("{}:{}", paths::display(file, repo_root), node.span.line),
+                });
+            }
+        }
+    }
+    found.into_iter().min_by_key(|d| d.version)
+}
+
+/// The newest known release a version or semver range admits: `2.x`, `*`, `>=2.5` and
+/// `^2.3` admit the current release; `2.7.x`, `~2.7` and `2.7.1` mean 2.7; `<2.8` means 2.7.
+pub fn newest_admitted(range: &str) -> Option<FluxVersion> {
+    let range = range.trim();
+    // Of several constraints (`>=2.5 <2.8`, `2.6 || 2.7`), the most restrictive upper
+    // bound decides; without one, the newest.
+    let parts: Vec<&str> = range
+        .split(['|', ',', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut best: Option<FluxVersion> = None;
+    let mut bounded = false;
+    for part in parts {
+        let (operator, version) = part.split_at(
+            part.find(|c: char| c.is_ascii_digit() || c == '*' || c == 'x' || c == 'X' || c == 'v')
+                .unwrap_or(part.len()),
+        );
+        let version = version.trim_start_matches('v');
+        let mut numbers = version.split('.');
+        let major = numbers.next().and_then(|m| m.parse::<u32>().ok());
+        let minor = numbers.next().and_then(|m| m.parse::<u32>().ok());
+        let candidate = match (operator, major, minor) {
+            (_, None, _) => Some(FluxVersion::CURRENT),
+            (">=" | ">" | "^", Some(major), _) => Some(if major == FluxVersion::CURRENT.major {
+                FluxVersion::CURRENT
+            } else {
+                FluxVersion::new(major, 0)
+            }),
+            ("<", Some(major), Some(minor)) if minor > 0 => {
+                bounded = true;
+                Some(FluxVersion::new(major, minor - 1))
+            }
+            ("" | "=" | "~" | "<=", Some(major), Some(minor)) => {
+                bounded = true;
+                Some(FluxVersion::new(major, minor))
+            }
+            (_, Some(major), None) if major == FluxVersion::CURRENT.major => {
+                Some(FluxVersion::CURRENT)
+            }
+            (_, Some(major), _) => Some(FluxVersion::new(major, 0)),
+        };
+        best = match (best, candidate) {
+            (Some(b), Some(c)) if bounded => Some(b.min(c)),
+            (Some(b), Some(c)) => Some(b.max(c)),
+            (b, c) => b.or(c),
+        };
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_admit_their_newest_release() {
+        let v = |s: &str| newest_admitted(s).map(|v| v.to_string());
+        assert_eq!(v("2.x").as_deref(), Some("2.9"));
+        assert_eq!(v("*").as_deref(), Some("2.9"));
+        assert_eq!(v(">=2.5.0").as_deref(), Some("2.9"));
+        assert_eq!(v("2.7.x").as_deref(), Some("2.7"));
+        assert_eq!(v("~2.6").as_deref(), Some("2.6"));
+        assert_eq!(v("2.4.1").as_deref(), Some("2.4"));
+        assert_eq!(v("v2.3.0").as_deref(), Some("2.3"));
+        assert_eq!(v("<2.8").as_deref(), Some("2.7"));
+        assert_eq!(v(">=2.5 <2.8").as_deref(), Some("2.7"));
+    }
+}

@@ -1,0 +1,1012 @@
+//! Cluster trees, built the way Flux reconciles them. kustomize-controller applies a
+//! cluster's entry Kustomization; the Flux Kustomizations that come out of that build (after
+//! the parent's `patches`, `components`, `targetNamespace` and postBuild substitution) are the
+//! ones it reconciles next, with the variables of the ConfigMaps and Secrets the tree applied.
+//! Reading Kustomizations from files instead gets every parent-applied field wrong, so the
+//! trees are built here from renders, level by level (`flux build kustomization
+//! --recursive` does the same).
+//!
+//! Entry points, in order: the `flux-system` Kustomizations `flux bootstrap` writes and the
+//! Flux Operator's `FluxInstance` `spec.sync`; then standalone overlays (applied by a task
+//! runner with `kubectl apply -k`) whose renders hold Flux Kustomizations; then Flux
+//! Kustomization files that no tree applies and that no built directory leaves out (applied
+//! out of band). A Kustomization file that a built directory does not list reaches no cluster:
+//! it is reported as unused, never checked as if it were applied.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use guardrails_report::Diagnostic;
+use guardrails_yaml::{Limits, Node};
+
+use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
+use crate::plan::{Plan, Target};
+use crate::rendered::{RenderResult, Work};
+use crate::source_checks::Checks;
+use crate::{Error, Options, codes, paths};
+
+/// The render step of reconciliation, behind a trait so that planning can be tested with
+/// canned renders; the real one runs the renderer pool (with the render cache).
+pub trait WaveRenderer {
+    /// Part of every cache key: the renderer and its version.
+    fn key_salt(&mut self) -> Result<String, Error>;
+    /// Renders every item and returns each result (`text` holds the output).
+    fn render(&mut self, work: Vec<Work>) -> Result<Vec<RenderResult>, Error>;
+}
+
+/// One cluster: what its tree has applied so far.
+#[derive(Debug, Default)]
+pub struct Cluster {
+    /// The entry point's directory (`clusters/production`), or the standalone overlay.
+    pub name: String,
+    vars: Vec<VariableSource>,
+    repos: Vec<GitRepository>,
+    /// Kustomizations (namespace, name) already in the tree: a bootstrap's own
+    /// `flux-system` Kustomization comes out of its render again.
+    seen: HashSet<(String, String)>,
+}
+
+/// A Flux Kustomization waiting for its turn.
+struct Pending {
+    cluster: usize,
+    ks: FluxKustomization,
+}
+
+/// What reconciliation reads besides the plan.
+pub struct Inputs<'a> {
+    pub options: &'a Options,
+    /// Flux Kustomizations written in the repository's files (patch files left out).
+    pub file_kustomizations: &'a [FluxKustomization],
+    /// FluxInstance `spec.sync` entry points.
+    pub instances: &'a [FluxKustomization],
+    pub file_repositories: &'a [GitRepository],
+    /// ConfigMaps and Secrets written in the repository's files: a `substituteFrom`
+    /// source that the cluster's tree does not apply may be applied out of band from one
+    /// of these (when exactly one file defines it and no Flux build reads that file).
+    pub file_variable_sources: &'a [VariableSource],
+    /// Names of the ConfigMaps and Secrets any `substituteFrom` of the repository reads
+    /// (in Kustomizations and in the patches that add to them), and of the GitRepositories
+    /// Kustomizations name besides `flux-system`: the objects worth a render to learn.
+    pub wanted: &'a Wanted,
+}
+
+/// See [`Inputs::wanted`].
+#[derive(Debug, Default)]
+pub struct Wanted {
+    pub variable_sources: BTreeSet<String>,
+    pub repositories: BTreeSet<String>,
+}
+
+impl Wanted {
+    /// Collects from every document of the repository, patch strings included.
+    pub fn collect<'d>(docs: impl Iterator<Item = &'d Node>) -> Wanted {
+        let mut wanted = Wanted::default();
+        for doc in docs {
+            wanted.walk(doc, 0);
+        }
+        wanted.repositories.remove("flux-system");
+        wanted
+    }
+
+    fn walk(&mut self, node: &Node, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        match &node.value {
+            guardrails_yaml::Value::Map(entries) => {
+                for (key, value) in entries {
+                    match key.as_str() {
+                        Some("substituteFrom") => {
+                            for item in value.as_seq().unwrap_or(&[]) {
+                                if let Some(name) = item.str_at(&["name"]) {
+                                    self.variable_sources.insert(name.to_owned());
+                                }
+                            }
+                        }
+                        Some("sourceRef") => {
+                            if value.str_at(&["kind"]).is_none_or(|k| k == "GitRepository")
+                                && let Some(name) = value.str_at(&["name"])
+                            {
+                                self.repositories.insert(name.to_owned());
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.walk(value, depth + 1);
+                }
+            }
+            guardrails_yaml::Value::Seq(items) => {
+                for item in items {
+                    self.walk(item, depth + 1);
+                }
+            }
+            // An inline patch: a JSON 6902 `value` or a strategic merge patch as text.
+            guardrails_yaml::Value::String(text)
+                if text.contains("substituteFrom") || text.contains("sourceRef") =>
+            {
+                if let Ok(docs) = guardrails_yaml::parse_documents(text, &Limits::default()) {
+                    for doc in &docs {
+                        self.walk(doc, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Plan {
+    /// Builds every cluster tree; afterwards `self.flux` holds the reconciled
+    /// Kustomizations and `self.targets` their builds.
+    pub fn reconcile(
+        &mut self,
+        inputs: &Inputs<'_>,
+        checks: &mut Checks,
+        backend: &mut dyn WaveRenderer,
+    ) -> Result<(), Error> {
+        let mut reached: HashSet<(PathBuf, String)> = HashSet::new();
+        let mut considered: HashSet<(PathBuf, String)> = HashSet::new();
+        let mut pending = Vec::new();
+        let bootstraps = inputs
+            .file_kustomizations
+            .iter()
+            .filter(|ks| is_bootstrap(ks))
+            .chain(inputs.instances);
+        for ks in bootstraps {
+            considered.insert((ks.file.clone(), ks.name.clone()));
+            let cluster = self.new_cluster(&ks.file, ks.path.as_ref().map(|(p, _)| p.as_str()));
+            pending.push(Pending {
+                cluster,
+                ks: ks.clone(),
+            });
+        }
+        self.run_waves(pending, inputs, checks, backend, &mut reached)?;
+
+        // Standalone overlays whose renders apply Flux Kustomizations.
+        let file_kustomization_files: BTreeSet<&PathBuf> = inputs
+            .file_kustomizations
+            .iter()
+            .map(|ks| &ks.file)
+            .collect();
+        let flux_read = self.flux_read_files();
+        let mut standalone = Vec::new();
+        for k in self.graph.roots() {
+            let kustomization = &self.graph.kustomizations[k];
+            if kustomization.component || flux_read.contains(&kustomization.file) {
+                continue;
+            }
+            let mut closure = BTreeSet::new();
+            self.graph.closure_files(k, &mut closure);
+            if closure.iter().any(|f| file_kustomization_files.contains(f)) {
+                standalone.push(self.standalone_target(k));
+            }
+        }
+        if !standalone.is_empty() {
+            let salt = backend.key_salt()?;
+            let work = self.discovery_work(&standalone, &salt);
+            let mut pending = Vec::new();
+            for result in backend.render(work)? {
+                let t = result.target;
+                let cluster = self.new_cluster(&self.targets[t].anchor.clone(), None);
+                self.clusters[cluster].name = self.targets[t].label.clone();
+                self.keep_render(t, &result);
+                if let Some(text) = &result.text {
+                    pending.extend(self.discover(t, None, cluster, text, &mut reached));
+                }
+            }
+            self.run_waves(pending, inputs, checks, backend, &mut reached)?;
+        }
+
+        // Kustomization files no tree applied: left out of a built directory (unused), or
+        // applied out of band (entry points of their own).
+        loop {
+            let built: Vec<PathBuf> = self
+                .targets
+                .iter()
+                .filter(|t| !t.flux.is_empty() || t.standalone)
+                .map(|t| t.dir.clone())
+                .collect();
+            let mut pending = Vec::new();
+            let mut candidates: Vec<&FluxKustomization> = Vec::new();
+            for ks in inputs.file_kustomizations {
+                let id = (ks.file.clone(), ks.name.clone());
+                if reached.contains(&id) || considered.contains(&id) {
+                    continue;
+                }
+                if built.iter().any(|dir| ks.file.starts_with(dir)) {
+                    considered.insert(id);
+                    self.unused.push(ks.clone());
+                    continue;
+                }
+                candidates.push(ks);
+            }
+            // The top-most first, all of them at once: a file no other candidate's path
+            // holds is the one that applies the others, if any does.
+            let path_dir = |ks: &FluxKustomization| {
+                paths::join_normalized(
+                    &self.repo_root,
+                    ks.path
+                        .as_ref()
+                        .map_or(".", |(p, _)| p.trim_start_matches('/')),
+                )
+            };
+            let dirs: Vec<PathBuf> = candidates.iter().map(|ks| path_dir(ks)).collect();
+            let depth =
+                |ks: &FluxKustomization| dirs.iter().filter(|d| ks.file.starts_with(d)).count();
+            let top = candidates.iter().map(|ks| depth(ks)).min();
+            for ks in candidates.iter().filter(|ks| Some(depth(ks)) == top) {
+                considered.insert((ks.file.clone(), ks.name.clone()));
+                // Entries in one directory are one cluster's.
+                let name = ks
+                    .file
+                    .parent()
+                    .map_or_else(|| ".".to_owned(), |d| paths::display(d, &self.repo_root));
+                let cluster = match self.clusters.iter().position(|c| c.name == name) {
+                    Some(existing) => existing,
+                    None => self.new_cluster(&ks.file, None),
+                };
+                pending.push(Pending {
+                    cluster,
+                    ks: (*ks).clone(),
+                });
+            }
+            if pending.is_empty() {
+                break;
+            }
+            self.run_waves(pending, inputs, checks, backend, &mut reached)?;
+        }
+        Ok(())
+    }
+
+    fn new_cluster(&mut self, file: &Path, path: Option<&str>) -> usize {
+        let name = match path {
+            Some(path) => paths::display(
+                &paths::join_normalized(&self.repo_root, path.trim_start_matches('/')),
+                &self.repo_root,
+            ),
+            None => file
+                .parent()
+                .map_or_else(|| ".".to_owned(), |d| paths::display(d, &self.repo_root)),
+        };
+        self.clusters.push(Cluster {
+            name,
+            ..Cluster::default()
+        });
+        self.clusters.len() - 1
+    }
+
+    /// Files read by the Flux builds planned so far.
+    pub fn flux_read_files(&self) -> BTreeSet<PathBuf> {
+        self.targets
+            .iter()
+            .filter(|t| !t.flux.is_empty())
+            .flat_map(|t| t.closure.iter().cloned())
+            .collect()
+    }
+
+    /// Renders level by level until no Kustomization is left. A Kustomization whose
+    /// `substituteFrom` sources the tree has not applied yet waits while other work can
+    /// still apply them.
+    fn run_waves(
+        &mut self,
+        mut pending: Vec<Pending>,
+        inputs: &Inputs<'_>,
+        checks: &mut Checks,
+        backend: &mut dyn WaveRenderer,
+        reached: &mut HashSet<(PathBuf, String)>,
+    ) -> Result<(), Error> {
+        while !pending.is_empty() {
+            let ready: Vec<bool> = pending
+                .iter()
+                .map(|p| self.sources_applied(&p.ks, &self.clusters[p.cluster]))
+                .collect();
+            let wave: Vec<Pending> = if ready.iter().any(|&r| r) {
+                let mut ready = ready.into_iter();
+                let (wave, waiting) = pending
+                    .into_iter()
+                    .partition(|_| ready.next() == Some(true));
+                pending = waiting;
+                wave
+            } else {
+                std::mem::take(&mut pending)
+            };
+            let mut to_render = Vec::new();
+            for Pending { cluster, ks } in wave {
+                let identity = (ks.namespace.clone().unwrap_or_default(), ks.name.clone());
+                if !self.clusters[cluster].seen.insert(identity) {
+                    continue;
+                }
+                if let Err(reason) = self.same_repository(&ks, cluster, inputs) {
+                    checks.note_external(&ks, &reason);
+                    continue;
+                }
+                let index = self.flux.len();
+                let vars = self.variables_for(&ks, cluster, inputs);
+                self.flux_cluster.push(cluster);
+                self.flux_vars.push(vars);
+                self.flux.push(ks);
+                if let Some(t) = self.flux_target(index, checks, inputs.options)
+                    && self.may_apply_flux_objects(t, inputs.wanted)
+                {
+                    to_render.push(t);
+                }
+            }
+            if to_render.is_empty() {
+                continue;
+            }
+            let salt = backend.key_salt()?;
+            let work = self.discovery_work(&to_render, &salt);
+            for result in backend.render(work)? {
+                let t = result.target;
+                self.keep_render(t, &result);
+                let Some(text) = &result.text else { continue };
+                let flux = self.targets[t].flux.first().copied();
+                let cluster = flux.map_or(0, |f| self.flux_cluster[f]);
+                pending.extend(self.discover(t, flux, cluster, text, reached));
+            }
+        }
+        Ok(())
+    }
+
+    /// The variable sources a Kustomization's substitution reads: what its cluster
+    /// applied, and for a source it did not apply, the one file outside every Flux build
+    /// that defines it.
+    fn variables_for(
+        &self,
+        ks: &FluxKustomization,
+        cluster: usize,
+        inputs: &Inputs<'_>,
+    ) -> Vec<VariableSource> {
+        let mut vars = self.clusters[cluster].vars.clone();
+        let Some(post_build) = &ks.post_build else {
+            return vars;
+        };
+        let read = self.flux_read_files();
+        for from in &post_build.substitute_from {
+            if vars.iter().any(|v| from.resolves_to(ks, v)) {
+                continue;
+            }
+            let mut candidates = inputs
+                .file_variable_sources
+                .iter()
+                .filter(|v| from.resolves_to(ks, v) && !read.contains(&v.file));
+            if let (Some(only), None) = (candidates.next(), candidates.next()) {
+                vars.push(only.clone());
+            }
+        }
+        vars
+    }
+
+    /// Every `substituteFrom` source is among what the cluster applied.
+    fn sources_applied(&self, ks: &FluxKustomization, cluster: &Cluster) -> bool {
+        ks.post_build.as_ref().is_none_or(|post_build| {
+            post_build
+                .substitute_from
+                .iter()
+                .all(|from| cluster.vars.iter().any(|v| from.resolves_to(ks, v)))
+        })
+    }
+
+    /// Whether the Kustomization's source is this checkout; `Err` says why not.
+    /// `flux bootstrap` names this repository's GitRepository `flux-system`; any other
+    /// GitRepository is this repository only when its URL is one of the checkout's remotes
+    /// (and it follows the same branch as `flux-system`, when both name one).
+    fn same_repository(
+        &self,
+        ks: &FluxKustomization,
+        cluster: usize,
+        inputs: &Inputs<'_>,
+    ) -> Result<(), String> {
+        let kind = ks.source_kind.as_deref().unwrap_or("GitRepository");
+        if kind != "GitRepository" {
+            return Err(format!(
+                "its source is a {kind}, whose contents are not this checkout"
+            ));
+        }
+        let Some(name) = ks.source_name.as_deref() else {
+            return Err("it names no source".to_owned());
+        };
+        if name == "flux-system" {
+            return Ok(());
+        }
+        let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
+        let matches = |r: &&GitRepository| {
+            r.name == name
+                && (namespace.is_none()
+                    || r.namespace.is_none()
+                    || r.namespace.as_ref() == namespace)
+        };
+        let applied = &self.clusters[cluster].repos;
+        let Some(repo) = applied
+            .iter()
+            .find(matches)
+            .or_else(|| inputs.file_repositories.iter().find(matches))
+        else {
+            return Err(format!(
+                "its GitRepository `{name}` is not defined in this repository"
+            ));
+        };
+        let Some(url) = repo.url.as_deref() else {
+            return Ok(());
+        };
+        let remotes = &inputs.options.remote_urls;
+        if !remotes.iter().any(|r| crate::plan::same_repository(r, url)) {
+            return Err(format!(
+                "its GitRepository `{}` points at {url}, which is not a remote of this checkout",
+                repo.name
+            ));
+        }
+        let bootstrap_branch = applied
+            .iter()
+            .chain(inputs.file_repositories)
+            .find(|r| r.name == "flux-system")
+            .and_then(|r| r.branch.as_deref());
+        match (repo.branch.as_deref(), bootstrap_branch) {
+            (Some(branch), Some(this)) if branch != this => Err(format!(
+                "its GitRepository `{}` follows branch `{branch}`, not `{this}`",
+                repo.name
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A render can only apply Flux Kustomizations, sources and substitution variables
+    /// that its files write (kustomize creates no objects but ConfigMaps and Secrets from
+    /// generators); of those, only Kustomizations and what some Kustomization reads matter.
+    fn may_apply_flux_objects(&mut self, t: usize, wanted: &Wanted) -> bool {
+        let files: Vec<PathBuf> = self.targets[t].closure.iter().cloned().collect();
+        for file in &files {
+            let Some(text) = self.sources.load(file).text() else {
+                continue;
+            };
+            if text.contains(flux::KUSTOMIZE_GROUP) {
+                return true;
+            }
+            let names_wanted = wanted
+                .variable_sources
+                .iter()
+                .chain(&wanted.repositories)
+                .any(|name| text.contains(name.as_str()));
+            if !names_wanted {
+                continue;
+            }
+            let Some(Ok(docs)) = self.sources.documents(file) else {
+                continue;
+            };
+            for doc in docs {
+                let kind = doc.str_at(&["kind"]).unwrap_or("");
+                let name = doc.str_at(&["metadata", "name"]).unwrap_or("");
+                let wanted_object = match kind {
+                    "ConfigMap" | "Secret" => wanted.variable_sources.contains(name),
+                    "GitRepository" => wanted.repositories.contains(name),
+                    "Kustomization" => ["configMapGenerator", "secretGenerator"].iter().any(|g| {
+                        doc.get(g)
+                            .and_then(Node::as_seq)
+                            .unwrap_or(&[])
+                            .iter()
+                            .any(|entry| {
+                                entry
+                                    .str_at(&["name"])
+                                    .is_some_and(|n| wanted.variable_sources.contains(n))
+                            })
+                    }),
+                    _ => false,
+                };
+                if wanted_object {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn discovery_work(&mut self, targets: &[usize], salt: &str) -> Vec<Work> {
+        let mut work = self.render_work(targets, salt);
+        for item in &mut work {
+            item.check = false;
+        }
+        work
+    }
+
+    fn keep_render(&mut self, t: usize, result: &RenderResult) {
+        let kept = match (&result.outcome, &result.text) {
+            (Err(failure), _) => Err(failure.clone()),
+            (Ok(_), Some(text)) => Ok(text.clone()),
+            (Ok(_), None) => return,
+        };
+        self.render_stats.rendered += 1;
+        self.render_stats.renderer_time += result.renderer_time;
+        if result.cached {
+            self.render_stats.from_cache += 1;
+        }
+        self.prerendered.insert(t, kept);
+    }
+
+    /// The objects of target `t`'s render that the cluster learns from: Flux
+    /// Kustomizations (the next level), GitRepositories, and ConfigMaps/Secrets (variables
+    /// of later substitutions); each after the postBuild substitution of `flux`.
+    fn discover(
+        &mut self,
+        t: usize,
+        flux: Option<usize>,
+        cluster: usize,
+        text: &str,
+        reached: &mut HashSet<(PathBuf, String)>,
+    ) -> Vec<Pending> {
+        let Ok(docs) = guardrails_yaml::parse_documents(text, &Limits::rendered()) else {
+            return Vec::new();
+        };
+        let objects: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
+        let target = self.targets[t].clone();
+        let substitution = flux.and_then(|f| target.substitutions.iter().find(|s| s.flux == f));
+        let mut children = Vec::new();
+        for (i, doc) in objects.iter().enumerate() {
+            let api = doc.str_at(&["apiVersion"]).unwrap_or("");
+            let kind = doc.str_at(&["kind"]).unwrap_or("");
+            let relevant = (api.starts_with(flux::KUSTOMIZE_GROUP) && kind == "Kustomization")
+                || (api.starts_with("source.toolkit.fluxcd.io/") && kind == "GitRepository")
+                || (api == "v1" && matches!(kind, "ConfigMap" | "Secret"));
+            if !relevant {
+                continue;
+            }
+            let start = doc.span.offset.min(text.len());
+            let end = objects
+                .get(i + 1)
+                .map_or(text.len(), |next| next.span.offset.min(text.len()));
+            let chunk = text.get(start..end.max(start)).unwrap_or("");
+            let substituted = substitution
+                .filter(|_| chunk.contains("${") && !crate::rendered::substitution_disabled(doc))
+                .and_then(|s| {
+                    let lookup =
+                        |name: &str| s.vars.get(name).map(|v| v.clone().unwrap_or_default());
+                    guardrails_envsubst::substitute(
+                        chunk,
+                        &lookup,
+                        guardrails_envsubst::Options { strict: false },
+                    )
+                    .ok()
+                });
+            let reparsed;
+            let doc: &Node = match &substituted {
+                Some(chunk) => match guardrails_yaml::parse_documents(chunk, &Limits::rendered()) {
+                    Ok(mut parsed) if !parsed.is_empty() => {
+                        reparsed = parsed.swap_remove(0);
+                        &reparsed
+                    }
+                    _ => doc,
+                },
+                None => doc,
+            };
+            if let Some(child) = flux::flux_kustomization(&target.anchor, doc) {
+                let defining = self.defining_kustomization(&target, &child);
+                if let Some(defining) = &defining {
+                    reached.insert((defining.file.clone(), defining.name.clone()));
+                }
+                children.push(Pending {
+                    cluster,
+                    ks: child.anchored_to(defining.as_ref(), &target.anchor),
+                });
+            } else if let Some(repo) = flux::git_repository(doc) {
+                self.clusters[cluster].repos.push(repo);
+            } else if let Some(mut vars) = flux::variable_source(&target.anchor, doc) {
+                if let Some(file) = self.defining_file(&target, kind, &vars.name) {
+                    vars.file = file;
+                }
+                self.clusters[cluster].vars.push(vars);
+            }
+        }
+        children
+    }
+
+    /// The document of target's sources that defines Flux Kustomization `child` (patch
+    /// files set fields, they do not define the object).
+    fn defining_kustomization(
+        &mut self,
+        target: &Target,
+        child: &FluxKustomization,
+    ) -> Option<FluxKustomization> {
+        // Best first: same name and namespace, same name, then a name a prefix or
+        // suffix changed.
+        let mut best: Option<(u8, FluxKustomization)> = None;
+        for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
+            if self.patch_files.contains(file) {
+                continue;
+            }
+            let Some(Ok(docs)) = self.sources.documents(file) else {
+                continue;
+            };
+            for doc in docs {
+                let Some(candidate) = flux::flux_kustomization(file, doc) else {
+                    continue;
+                };
+                if !renamed_from(&child.name, &candidate.name) {
+                    continue;
+                }
+                let same_namespace = candidate.namespace.is_none()
+                    || child.namespace.is_none()
+                    || candidate.namespace == child.namespace;
+                let rank = u8::from(candidate.name != child.name) * 2 + u8::from(!same_namespace);
+                if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    best = Some((rank, candidate));
+                }
+            }
+        }
+        best.map(|(_, ks)| ks)
+    }
+
+    /// The file among the target's sources that writes object `kind`/`name`.
+    fn defining_file(&mut self, target: &Target, kind: &str, name: &str) -> Option<PathBuf> {
+        for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
+            let Some(Ok(docs)) = self.sources.documents(file) else {
+                continue;
+            };
+            if docs.iter().any(|d| {
+                d.str_at(&["kind"]) == Some(kind)
+                    && d.str_at(&["metadata", "name"])
+                        .is_some_and(|n| renamed_from(name, n))
+            }) {
+                return Some(file.clone());
+            }
+        }
+        None
+    }
+
+    /// Advice for every Flux Kustomization file that reaches no cluster.
+    pub fn report_unused(&mut self) -> Vec<Diagnostic> {
+        let unused = std::mem::take(&mut self.unused);
+        let diagnostics = unused
+            .iter()
+            .map(|ks| {
+                crate::source_checks::at(
+                    &mut self.sources,
+                    &ks.file,
+                    ks.kind_span,
+                    codes::UNUSED,
+                    guardrails_report::Severity::Advice,
+                    format!(
+                        "Flux Kustomization {} is applied by no cluster: the directory it is in is built, but its kustomization does not list {}",
+                        ks.display_name(),
+                        paths::display(&ks.file, &self.repo_root)
+                    ),
+                    None,
+                )
+                .with_help("add the file to the directory's kustomization.yaml `resources`, or delete it")
+            })
+            .collect();
+        self.unused = unused;
+        diagnostics
+    }
+}
+
+/// `flux bootstrap`'s entry point: the `flux-system` Kustomization of its own source.
+fn is_bootstrap(ks: &FluxKustomization) -> bool {
+    ks.name == "flux-system" && ks.source_name.as_deref() == Some("flux-system")
+}
+
+/// A rendered name is the written one, or the written one with a prefix and suffix added
+/// (`namePrefix`, `nameSuffix`).
+fn renamed_from(rendered: &str, written: &str) -> bool {
+    rendered == written || (!written.is_empty() && rendered.contains(written))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::plan::{Build, PathFilter};
+    use crate::rendered::Findings;
+
+    /// Stands in for kustomize: a build's output is every YAML file of the built
+    /// directory (or of what a generated kustomization lists), as written, no
+    /// transformers.
+    struct Concatenate {
+        renders: usize,
+    }
+
+    impl WaveRenderer for Concatenate {
+        fn key_salt(&mut self) -> Result<String, Error> {
+            Ok("fake".to_owned())
+        }
+
+        fn render(&mut self, work: Vec<Work>) -> Result<Vec<RenderResult>, Error> {
+            Ok(work
+                .into_iter()
+                .map(|item| {
+                    self.renders += 1;
+                    let (dir, listed) = match &item.build {
+                        Build::Dir(dir) => (dir.clone(), None),
+                        Build::Flux { dir, kustomization } => {
+                            let doc =
+                                guardrails_yaml::parse_documents(kustomization, &Limits::default())
+                                    .unwrap()
+                                    .remove(0);
+                            let resources: Option<Vec<PathBuf>> = doc.get("resources").map(|r| {
+                                r.as_seq()
+                                    .unwrap()
+                                    .iter()
+                                    .map(|e| paths::join_normalized(dir, e.as_str().unwrap()))
+                                    .collect()
+                            });
+                            (dir.clone(), resources)
+                        }
+                    };
+                    let yaml_in = |dir: &Path| -> Vec<PathBuf> {
+                        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                            .unwrap()
+                            .map(|e| e.unwrap().path())
+                            .filter(|p| {
+                                paths::is_yaml(p)
+                                    && p.file_name().is_none_or(|n| n != "kustomization.yaml")
+                            })
+                            .collect();
+                        files.sort();
+                        files
+                    };
+                    let files: Vec<PathBuf> = match listed {
+                        Some(listed) => listed
+                            .iter()
+                            .flat_map(|r| {
+                                if r.is_dir() {
+                                    yaml_in(r)
+                                } else {
+                                    vec![r.clone()]
+                                }
+                            })
+                            .collect(),
+                        None => yaml_in(&dir),
+                    };
+                    let text = files
+                        .iter()
+                        .map(|f| std::fs::read_to_string(f).unwrap())
+                        .collect::<Vec<_>>()
+                        .join("---\n");
+                    RenderResult {
+                        target: item.target,
+                        cached: false,
+                        renderer_time: Duration::ZERO,
+                        checking: Duration::ZERO,
+                        outcome: Ok(Findings::default()),
+                        text: Some(text),
+                        reused: false,
+                    }
+                })
+                .collect())
+        }
+    }
+
+    fn write(root: &Path, file: &str, text: &str) {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn ks(name: &str, path: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1m\n  prune: true\n  path: {path}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
+        )
+    }
+
+    fn bootstrap(root: &Path, cluster: &str) {
+        write(
+            root,
+            &format!("clusters/{cluster}/flux-system/gotk-sync.yaml"),
+            &ks("flux-system", &format!("./clusters/{cluster}"), ""),
+        );
+    }
+
+    fn options(root: &Path) -> Options {
+        Options {
+            repo_root: root.to_path_buf(),
+            root: root.to_path_buf(),
+            files: Vec::new(),
+            all: true,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            renderer: crate::RendererChoice::Auto,
+            jobs: 1,
+            allow_remote_bases: false,
+            flux_version: None,
+            cache_dir: None,
+            timeout: Duration::from_secs(10),
+            remote_urls: Vec::new(),
+            want_renderer_version: false,
+            lanes: Vec::new(),
+        }
+    }
+
+    fn plan(root: &Path) -> Plan {
+        let filter = PathFilter::new(&[], &[]).unwrap();
+        let mut report = guardrails_report::Report::default();
+        Plan::prepare(
+            root,
+            root,
+            None,
+            &filter,
+            &options(root),
+            &mut Concatenate { renders: 0 },
+            &mut report,
+        )
+        .unwrap()
+    }
+
+    /// (cluster, namespace/name, built directory) of every reconciled Kustomization.
+    fn tree(plan: &Plan) -> BTreeSet<(String, String, String)> {
+        plan.targets
+            .iter()
+            .filter_map(|t| {
+                let f = *t.flux.first()?;
+                Some((
+                    plan.clusters[plan.flux_cluster[f]].name.clone(),
+                    plan.flux[f].display_name(),
+                    paths::display(&t.dir, &plan.repo_root),
+                ))
+            })
+            .collect()
+    }
+
+    fn set(items: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
+        items
+            .iter()
+            .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn children_come_from_the_parent_render_with_its_substitution() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        bootstrap(&root, "prod");
+        write(
+            &root,
+            "clusters/prod/settings.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: flux-system\ndata:\n  CLUSTER: prod\n",
+        );
+        write(
+            &root,
+            "clusters/prod/apps.yaml",
+            &ks(
+                "apps",
+                "./apps/entry",
+                "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: settings\n",
+            ),
+        );
+        write(
+            &root,
+            "apps/entry/web.yaml",
+            &ks("web", "./apps/${CLUSTER}/web", ""),
+        );
+        write(
+            &root,
+            "apps/prod/web/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+        );
+        let plan = plan(&root);
+        assert_eq!(
+            tree(&plan),
+            set(&[
+                ("clusters/prod", "flux-system/flux-system", "clusters/prod"),
+                ("clusters/prod", "flux-system/apps", "apps/entry"),
+                ("clusters/prod", "flux-system/web", "apps/prod/web"),
+            ])
+        );
+        // The child's file and line are the file's, not the render's.
+        let web = plan.flux.iter().find(|k| k.name == "web").unwrap();
+        assert_eq!(web.file, root.join("apps/entry/web.yaml"));
+        assert_eq!(web.path.as_ref().unwrap().1.line, 9);
+        assert_eq!(plan.clusters.len(), 1);
+        assert!(plan.unused.is_empty());
+    }
+
+    #[test]
+    fn each_cluster_has_its_own_variables_and_a_shared_directory_is_built_in_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for (cluster, value) in [("a", "one"), ("b", "two")] {
+            bootstrap(&root, cluster);
+            write(
+                &root,
+                &format!("clusters/{cluster}/settings.yaml"),
+                &format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: flux-system\ndata:\n  VALUE: {value}\n"
+                ),
+            );
+            write(
+                &root,
+                &format!("clusters/{cluster}/app.yaml"),
+                &ks(
+                    "app",
+                    "./apps/app",
+                    "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: settings\n",
+                ),
+            );
+        }
+        write(
+            &root,
+            "apps/app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n",
+        );
+        let plan = plan(&root);
+        let values: BTreeSet<(String, String)> = plan
+            .targets
+            .iter()
+            .filter(|t| paths::display(&t.dir, &root) == "apps/app")
+            .map(|t| {
+                let f = t.flux[0];
+                let vars = &t.substitutions[0].vars;
+                (
+                    plan.clusters[plan.flux_cluster[f]].name.clone(),
+                    vars["VALUE"].clone().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            BTreeSet::from([
+                ("clusters/a".to_owned(), "one".to_owned()),
+                ("clusters/b".to_owned(), "two".to_owned()),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_file_its_directory_does_not_list_is_unused_and_external_sources_are_not_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        bootstrap(&root, "prod");
+        write(&root, "clusters/prod/apps.yaml", &ks("apps", "./apps", ""));
+        write(
+            &root,
+            "apps/kustomization.yaml",
+            "resources: [tenant.yaml]\n",
+        );
+        write(
+            &root,
+            "apps/tenant.yaml",
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: tenant\n  namespace: team\nspec:\n  path: ./deploy\n  sourceRef:\n    kind: GitRepository\n    name: team\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: team\n  namespace: team\nspec:\n  url: https://example.test/team\n",
+        );
+        write(
+            &root,
+            "apps/forgotten.yaml",
+            &ks("forgotten", "./nowhere", ""),
+        );
+        let plan = plan(&root);
+        assert_eq!(
+            tree(&plan),
+            set(&[
+                ("clusters/prod", "flux-system/flux-system", "clusters/prod"),
+                ("clusters/prod", "flux-system/apps", "apps"),
+            ])
+        );
+        let unused: Vec<&str> = plan.unused.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(unused, ["forgotten"]);
+    }
+
+    #[test]
+    fn without_a_bootstrap_the_topmost_kustomization_is_the_entry_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(
+            &root,
+            "flux/cluster/ks.yaml",
+            &ks("cluster-apps", "./apps", ""),
+        );
+        write(&root, "apps/a/ks.yaml", &ks("a", "./apps/a/app", ""));
+        write(
+            &root,
+            "apps/a/app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        );
+        let plan = plan(&root);
+        assert_eq!(plan.clusters.len(), 1, "{:?}", tree(&plan));
+        assert_eq!(
+            tree(&plan),
+            set(&[
+                ("flux/cluster", "flux-system/cluster-apps", "apps"),
+                ("flux/cluster", "flux-system/a", "apps/a/app"),
+            ])
+        );
+    }
+}
