@@ -23,18 +23,9 @@ fn main() {
     let hook = PathBuf::from(env!("CARGO_BIN_EXE_flux-kustomize-validate"));
     let renderer = find_tool("kubectl").expect("kubectl on PATH");
 
-    // --- safeops corpus -----------------------------------------------------------------
-    let corpus = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/safeops"),
-        corpus.path(),
-    );
-    init_repo(corpus.path());
-    let dirs = kustomization_dirs(corpus.path());
-    println!(
-        "\nsafeops corpus: {} kustomization directories ({rounds} rounds, median wall time)",
-        dirs.len()
-    );
+    // BENCH_ONLY=safeops|fleet|clusters runs one scenario.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let serial = |root: &Path, dirs: &[PathBuf]| {
         let start = Instant::now();
         for dir in dirs {
@@ -49,6 +40,32 @@ fn main() {
         }
         start.elapsed()
     };
+    if wanted("safeops") {
+        safeops(&hook, rounds, &serial);
+    }
+    if wanted("fleet") {
+        fleet(&hook, rounds, apps, &serial);
+    }
+    if wanted("clusters") {
+        clusters(&hook, rounds, &serial);
+    }
+}
+
+fn safeops(hook: &Path, rounds: usize, serial: &dyn Fn(&Path, &[PathBuf]) -> Duration) {
+    let hook = hook.to_path_buf();
+    // --- safeops corpus -----------------------------------------------------------------
+    let corpus = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/safeops"),
+        corpus.path(),
+    );
+    init_repo(corpus.path());
+    let dirs = kustomization_dirs(corpus.path());
+    println!(
+        "\nsafeops corpus: {} kustomization directories ({rounds} rounds, median wall time)",
+        dirs.len()
+    );
+
     // Prime the cache for the warm runs.
     run_hook(&hook, corpus.path(), &["--all"]);
     let mut seed = Vec::new();
@@ -72,7 +89,10 @@ fn main() {
         seed,
     );
     own_work_share(&hook, corpus.path(), &["--all", "--no-cache"]);
+}
 
+fn fleet(hook: &Path, rounds: usize, apps: usize, serial: &dyn Fn(&Path, &[PathBuf]) -> Duration) {
+    let hook = hook.to_path_buf();
     // --- generated fleet ----------------------------------------------------------------
     let fleet = tempfile::tempdir().unwrap();
     let leaf = generate_fleet(fleet.path(), apps);
@@ -104,7 +124,10 @@ fn main() {
         peak as f64 / 1024.0
     );
     own_work_share(&hook, fleet.path(), &["--all", "--no-cache"]);
+}
 
+fn clusters(hook: &Path, rounds: usize, serial: &dyn Fn(&Path, &[PathBuf]) -> Duration) {
+    let hook = hook.to_path_buf();
     // --- generated clusters -------------------------------------------------------------
     let clusters = tempfile::tempdir().unwrap();
     let cluster_apps: usize = env_or("BENCH_CLUSTER_APPS", 80);
@@ -155,7 +178,7 @@ fn generate_clusters(root: &Path, clusters: usize, apps: usize) {
     );
     let mut list = String::from("resources:\n");
     for app in 0..apps {
-        list.push_str(&format!("  - ../../../apps/app-{app}/ks.yaml\n"));
+        list.push_str(&format!("  - ../../apps/app-{app}/ks.yaml\n"));
         write(
             &format!("apps/app-{app}/ks.yaml"),
             format!(
@@ -200,13 +223,12 @@ fn generate_clusters(root: &Path, clusters: usize, apps: usize) {
         write(
             &format!("clusters/{c}/apps.yaml"),
             format!(
-                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/{c}/apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  patches:\n    - target:\n        kind: Kustomization\n      patch: |\n        - op: add\n          path: /spec/postBuild/substituteFrom\n          value:\n            - kind: ConfigMap\n              name: cluster-settings\n"
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./lists/{c}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  patches:\n    - target:\n        kind: Kustomization\n      patch: |\n        - op: add\n          path: /spec/postBuild/substituteFrom\n          value:\n            - kind: ConfigMap\n              name: cluster-settings\n"
             ),
         );
-        write(
-            &format!("clusters/{c}/apps/kustomization.yaml"),
-            list.clone(),
-        );
+        // Outside the cluster's directory: what the flux-system Kustomization applies
+        // must not apply the apps a second time.
+        write(&format!("lists/{c}/kustomization.yaml"), list.clone());
     }
 }
 
@@ -229,12 +251,13 @@ fn report(name: &str, time: Duration, seed: Duration) {
 /// /proc while it runs (the renderer processes it starts are not counted).
 fn run_hook(hook: &Path, dir: &Path, args: &[&str]) -> (Duration, u64) {
     let start = Instant::now();
+    let stderr = tempfile::tempfile().unwrap();
     let mut child = Command::new(hook)
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr.try_clone().unwrap())
         .spawn()
         .unwrap();
     let status_file = format!("/proc/{}/status", child.id());
@@ -256,10 +279,14 @@ fn run_hook(hook: &Path, dir: &Path, args: &[&str]) -> (Duration, u64) {
         std::thread::sleep(Duration::from_millis(2));
     };
     let elapsed = start.elapsed();
-    assert!(
-        status.code() == Some(0),
-        "the hook failed on clean input: {args:?}"
-    );
+    if status.code() != Some(0) {
+        use std::io::{Read, Seek};
+        let mut stderr = stderr;
+        let mut text = String::new();
+        stderr.rewind().unwrap();
+        stderr.read_to_string(&mut text).unwrap();
+        panic!("the hook failed on clean input: {args:?}\n{text}");
+    }
     (elapsed, peak)
 }
 

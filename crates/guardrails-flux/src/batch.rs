@@ -63,19 +63,43 @@ pub fn render_batch(
         .map(|i| format!("zgg{nonce}b{i}-"))
         .collect();
     let mut wrappers = Vec::new();
+    // Flux builds share mirrors of the repository (one more only where two would nest).
+    let mut mirrors: Vec<crate::flux_build::Mirror> = Vec::new();
     for (i, &member) in members.iter().enumerate() {
         let wrapper = root.join(format!("w{i}"));
         std::fs::create_dir_all(&wrapper)
             .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
         let target_dir = match &work[member].build {
             Build::Dir(dir) => dir.clone(),
-            Build::Flux { dir, kustomization } => crate::flux_build::write_mirror(
-                &root.join(format!("m{i}")),
-                context.repo_root,
+            Build::Flux {
                 dir,
                 kustomization,
-            )
-            .map_err(|e| failure(format!("cannot write the batch: {e}")))?,
+                reads,
+            } => {
+                let written = mirrors
+                    .iter_mut()
+                    .find_map(|mirror| mirror.place(dir, kustomization, reads).transpose());
+                match written {
+                    Some(written) => {
+                        written.map_err(|e| failure(format!("cannot write the batch: {e}")))?
+                    }
+                    None => {
+                        let mut mirror = crate::flux_build::Mirror::new(
+                            &root.join(format!("m{}", mirrors.len())),
+                            context.repo_root,
+                        )
+                        .map_err(|e| failure(format!("cannot write the batch: {e}")))?;
+                        let placed = mirror
+                            .place(dir, kustomization, reads)
+                            .map_err(|e| failure(format!("cannot write the batch: {e}")))?
+                            .ok_or_else(|| {
+                                failure("cannot place a build in a new mirror".into())
+                            })?;
+                        mirrors.push(mirror);
+                        placed
+                    }
+                }
+            }
         };
         let mut text = String::from("{\"resources\":[");
         crate::flux::write_json_string(

@@ -146,49 +146,142 @@ fn append(entries: &mut Vec<(Node, Node)>, key: &str, items: impl Iterator<Item 
     }
 }
 
-/// Recreates the directories from `repo_root` down to `dir` under `mirror` (every other
-/// entry a symlink to the real one; the kustomization files of `dir` left out) and writes
-/// `kustomization` as `dir`'s kustomization.yaml. Returns the mirrored `dir`.
+/// A mirror of the repository in a private directory, shared by the Flux builds of one
+/// renderer process. Placing a build turns the directories from the top level down to its
+/// `spec.path` into real directories and writes the merged kustomization there; of
+/// everything else, only what the build reads is linked (the first entry of each read
+/// path that leaves those directories: a file, or a whole directory). A mirror of every
+/// sibling of every level would cost a symlink per entry, seconds on a large tree.
+pub struct Mirror {
+    root: PathBuf,
+    repo_root: PathBuf,
+    /// Directories (relative) that are real in the mirror.
+    real: std::collections::HashSet<PathBuf>,
+    /// Entries (relative) linked to the repository's.
+    linked: std::collections::HashSet<PathBuf>,
+    /// Directories (relative) holding a placed kustomization.
+    placed: Vec<PathBuf>,
+}
+
+impl Mirror {
+    pub fn new(root: &Path, repo_root: &Path) -> std::io::Result<Mirror> {
+        std::fs::create_dir_all(root)?;
+        Ok(Mirror {
+            root: root.to_path_buf(),
+            repo_root: repo_root.to_path_buf(),
+            real: std::collections::HashSet::from([PathBuf::new()]),
+            linked: std::collections::HashSet::new(),
+            placed: Vec::new(),
+        })
+    }
+
+    /// Writes `kustomization` as `dir`'s kustomization file, links what the build
+    /// `reads`, and returns the mirrored `dir`; `None` when `dir` is, contains or is
+    /// inside a directory placed before (its build would read the other's merged
+    /// kustomization): use another mirror.
+    pub fn place(
+        &mut self,
+        dir: &Path,
+        kustomization: &str,
+        reads: &[PathBuf],
+    ) -> std::io::Result<Option<PathBuf>> {
+        let relative = self.relative(dir)?;
+        if self
+            .placed
+            .iter()
+            .any(|p| p.starts_with(&relative) || relative.starts_with(p))
+        {
+            return Ok(None);
+        }
+        let mut current = PathBuf::new();
+        for component in relative.iter() {
+            current.push(component);
+            if self.real.contains(&current) {
+                continue;
+            }
+            if self.linked.remove(&current) {
+                // Linked for another build until now: becomes a real directory with
+                // the entries that build reads linked again.
+                std::fs::remove_file(self.root.join(&current))?;
+                std::fs::create_dir(self.root.join(&current))?;
+                self.real.insert(current.clone());
+                let real = self.repo_root.join(&current);
+                for entry in std::fs::read_dir(&real)? {
+                    let entry = current.join(entry?.file_name());
+                    self.link(&entry)?;
+                }
+            } else {
+                std::fs::create_dir(self.root.join(&current))?;
+                self.real.insert(current.clone());
+            }
+        }
+        for file in reads {
+            let Ok(read) = file.strip_prefix(&self.repo_root) else {
+                continue;
+            };
+            // The first entry of the path that is not a real directory of the mirror.
+            let mut entry = PathBuf::new();
+            for component in read.iter() {
+                entry.push(component);
+                if !self.real.contains(&entry) {
+                    break;
+                }
+            }
+            if self.real.contains(&entry) || self.linked.contains(&entry) {
+                continue;
+            }
+            let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if entry.parent() == Some(relative.as_path())
+                && paths::KUSTOMIZATION_FILES.contains(&name)
+            {
+                continue;
+            }
+            if self.repo_root.join(&entry).symlink_metadata().is_ok() {
+                self.link(&entry)?;
+            }
+        }
+        let mirrored = self.root.join(&relative);
+        for name in paths::KUSTOMIZATION_FILES {
+            let link = mirrored.join(name);
+            if link.symlink_metadata().is_ok() {
+                std::fs::remove_file(&link)?;
+                self.linked.remove(&relative.join(name));
+            }
+        }
+        std::fs::write(mirrored.join("kustomization.yaml"), kustomization)?;
+        self.placed.push(relative);
+        Ok(Some(mirrored))
+    }
+
+    fn relative(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        dir.strip_prefix(&self.repo_root)
+            .map(Path::to_path_buf)
+            .map_err(|_| {
+                std::io::Error::other(format!(
+                    "{} is not inside the repository",
+                    paths::display(dir, &self.repo_root)
+                ))
+            })
+    }
+
+    fn link(&mut self, entry: &Path) -> std::io::Result<()> {
+        symlink(&self.repo_root.join(entry), &self.root.join(entry))?;
+        self.linked.insert(entry.to_path_buf());
+        Ok(())
+    }
+}
+
+/// A mirror holding the one build of `dir`; returns the mirrored `dir`.
 pub fn write_mirror(
     mirror: &Path,
     repo_root: &Path,
     dir: &Path,
     kustomization: &str,
+    reads: &[PathBuf],
 ) -> std::io::Result<PathBuf> {
-    let relative = dir.strip_prefix(repo_root).map_err(|_| {
-        std::io::Error::other(format!(
-            "{} is not inside the repository",
-            paths::display(dir, repo_root)
-        ))
-    })?;
-    let chain: Vec<&std::ffi::OsStr> = relative.iter().collect();
-    let mut real = repo_root.to_path_buf();
-    let mut mirrored = mirror.to_path_buf();
-    std::fs::create_dir_all(&mirrored)?;
-    for depth in 0..=chain.len() {
-        let next = chain.get(depth).copied();
-        for entry in std::fs::read_dir(&real)? {
-            let name = entry?.file_name();
-            if Some(name.as_os_str()) == next {
-                continue;
-            }
-            if next.is_none()
-                && name
-                    .to_str()
-                    .is_some_and(|n| paths::KUSTOMIZATION_FILES.contains(&n))
-            {
-                continue;
-            }
-            symlink(&real.join(&name), &mirrored.join(&name))?;
-        }
-        if let Some(next) = next {
-            real.push(next);
-            mirrored.push(next);
-            std::fs::create_dir(&mirrored)?;
-        }
-    }
-    std::fs::write(mirrored.join("kustomization.yaml"), kustomization)?;
-    Ok(mirrored)
+    Mirror::new(mirror, repo_root)?
+        .place(dir, kustomization, reads)?
+        .ok_or_else(|| std::io::Error::other("an empty mirror has no placed directory"))
 }
 
 #[cfg(unix)]
@@ -250,8 +343,15 @@ mod tests {
         std::fs::write(root.join("apps/x/kustomization.yaml"), "original\n").unwrap();
         std::fs::write(root.join("apps/x/p.yaml"), "p: 1\n").unwrap();
         let scratch = tempfile::tempdir().unwrap();
-        let mirrored =
-            write_mirror(scratch.path(), &root, &root.join("apps/x"), "merged\n").unwrap();
+        let reads = [root.join("apps/x/p.yaml"), root.join("apps/base/cm.yaml")];
+        let mirrored = write_mirror(
+            scratch.path(),
+            &root,
+            &root.join("apps/x"),
+            "merged\n",
+            &reads,
+        )
+        .unwrap();
         assert_eq!(
             std::fs::read_to_string(mirrored.join("kustomization.yaml")).unwrap(),
             "merged\n"
@@ -267,6 +367,52 @@ mod tests {
         // The user's tree is untouched.
         assert_eq!(
             std::fs::read_to_string(root.join("apps/x/kustomization.yaml")).unwrap(),
+            "original\n"
+        );
+    }
+
+    #[test]
+    fn one_mirror_holds_many_builds_but_never_nested_ones() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path().canonicalize().unwrap();
+        for dir in ["apps/a", "apps/b", "apps/a/sub"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            std::fs::write(root.join(dir).join("kustomization.yaml"), "original\n").unwrap();
+        }
+        let scratch = tempfile::tempdir().unwrap();
+        let mut mirror = Mirror::new(scratch.path(), &root).unwrap();
+        let reads = [root.join("apps/a/sub/kustomization.yaml")];
+        let a = mirror
+            .place(&root.join("apps/a"), "a\n", &reads)
+            .unwrap()
+            .unwrap();
+        let b = mirror
+            .place(&root.join("apps/b"), "b\n", &[])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(a.join("kustomization.yaml")).unwrap(),
+            "a\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(b.join("kustomization.yaml")).unwrap(),
+            "b\n"
+        );
+        assert!(
+            mirror
+                .place(&root.join("apps/a/sub"), "s\n", &[])
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            mirror
+                .place(&root.join("apps"), "s\n", &[])
+                .unwrap()
+                .is_none()
+        );
+        // `sub` is still the repository's own.
+        assert_eq!(
+            std::fs::read_to_string(a.join("sub/kustomization.yaml")).unwrap(),
             "original\n"
         );
     }

@@ -171,8 +171,10 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
     stats.flux_version = Some(plan.flux_version_origin.clone());
     stats.clusters = plan.clusters.iter().map(|c| c.name.clone()).collect();
 
+    stats.rendering = plan.render_stats.rendering;
     let jobs = plan.jobs_to_render();
-    stats.preparation = started.elapsed();
+    // Renders made while the cluster trees were built are rendering, not preparation.
+    stats.preparation = started.elapsed().saturating_sub(stats.rendering);
     if !jobs.is_empty() {
         let render_started = Instant::now();
         let image_index = plan.image_index.take();
@@ -183,7 +185,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         rendered::run(&context, work, options.jobs.max(1), |result| {
             plan.absorb(result, &mut report, &mut stats, flux_version)
         });
-        stats.rendering = render_started.elapsed();
+        stats.rendering += render_started.elapsed();
     }
     if let Some(cache) = &pool.cache {
         cache.prune();

@@ -82,7 +82,12 @@ pub enum Build {
     /// What kustomize-controller builds for a Flux Kustomization: `kustomization` (the
     /// directory's own, or the generated one, with the Flux spec merged in) standing in
     /// for the kustomization file of `dir` (see [`crate::flux_build`]).
-    Flux { dir: PathBuf, kustomization: String },
+    Flux {
+        dir: PathBuf,
+        kustomization: String,
+        /// Every file the build reads (what the mirror must link).
+        reads: Vec<PathBuf>,
+    },
 }
 
 /// One build: an overlay, or what a Flux Kustomization applies.
@@ -658,6 +663,7 @@ impl Plan {
                         Build::Flux {
                             dir: dir.clone(),
                             kustomization: text,
+                            reads: Vec::new(),
                         },
                         ks.file.clone(),
                         empty,
@@ -700,6 +706,7 @@ impl Plan {
                     Build::Flux {
                         dir: dir.clone(),
                         kustomization: text,
+                        reads: Vec::new(),
                     },
                     ks.file.clone(),
                     resources.is_empty(),
@@ -713,6 +720,10 @@ impl Plan {
         }
         let vars = &self.flux_vars[index];
         let substitution = Substitution::for_flux(index, &ks, vars);
+        let mut build = build;
+        if let Build::Flux { reads, .. } = &mut build {
+            *reads = closure.iter().cloned().collect();
+        }
         let mut dependencies = BTreeSet::from([ks.file.clone()]);
         if let Some(post_build) = &ks.post_build {
             for from in &post_build.substitute_from {
@@ -769,7 +780,9 @@ impl Plan {
                 Build::Dir(dir) => {
                     key.add(dir.to_string_lossy().as_bytes());
                 }
-                Build::Flux { dir, kustomization } => {
+                Build::Flux {
+                    dir, kustomization, ..
+                } => {
                     key.add(b"flux")
                         .add(dir.to_string_lossy().as_bytes())
                         .add(kustomization.as_bytes());
@@ -783,10 +796,30 @@ impl Plan {
                 };
             }
             let mut cluster_names = BTreeSet::new();
+            let mut namespaces = Vec::new();
             for file in target.closure.iter().filter(|f| paths::is_yaml(f)) {
                 if let Some(Ok(docs)) = self.sources.documents(file) {
                     cluster_names.extend(crate::batch::cluster_names(docs.iter()));
+                    namespaces.extend(
+                        docs.iter()
+                            .filter(|d| d.str_at(&["kind"]).is_none_or(|k| k == "Kustomization"))
+                            .filter_map(|d| d.str_at(&["namespace"]).map(str::to_owned)),
+                    );
                 }
+            }
+            if let Some(f) = target.flux.first() {
+                namespaces.extend(
+                    self.flux[*f]
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.str_at(&["targetNamespace"]))
+                        .map(str::to_owned),
+                );
+            }
+            // kustomize's namespace transformer renames the Namespace objects it sees to
+            // the kustomization's `namespace`: those names are the build's too.
+            if cluster_names.iter().any(|n| n.starts_with("Namespace/")) {
+                cluster_names.extend(namespaces.into_iter().map(|ns| format!("Namespace/{ns}")));
             }
             let mut kustomization_files: Vec<String> = target
                 .closure

@@ -50,6 +50,9 @@ pub struct Cluster {
 struct Pending {
     cluster: usize,
     ks: FluxKustomization,
+    /// The target whose render applies it: everything that render depends on decides
+    /// this Kustomization's spec.
+    parent: Option<usize>,
 }
 
 /// What reconciliation reads besides the plan.
@@ -158,6 +161,7 @@ impl Plan {
             pending.push(Pending {
                 cluster,
                 ks: ks.clone(),
+                parent: None,
             });
         }
         self.run_waves(pending, inputs, checks, backend, &mut reached)?;
@@ -182,10 +186,10 @@ impl Plan {
             }
         }
         if !standalone.is_empty() {
-            let salt = backend.key_salt()?;
+            let salt = self.timed_salt(backend)?;
             let work = self.discovery_work(&standalone, &salt);
             let mut pending = Vec::new();
-            for result in backend.render(work)? {
+            for result in self.timed_render(backend, work)? {
                 let t = result.target;
                 let cluster = self.new_cluster(&self.targets[t].anchor.clone(), None);
                 self.clusters[cluster].name = self.targets[t].label.clone();
@@ -206,11 +210,23 @@ impl Plan {
                 .filter(|t| !t.flux.is_empty() || t.standalone)
                 .map(|t| t.dir.clone())
                 .collect();
+            // A directory whose build failed says nothing about what it applies: the
+            // failure is the finding.
+            let failed: Vec<PathBuf> = self
+                .prerendered
+                .iter()
+                .filter(|(_, r)| r.is_err())
+                .map(|(&t, _)| self.targets[t].dir.clone())
+                .collect();
             let mut pending = Vec::new();
             let mut candidates: Vec<&FluxKustomization> = Vec::new();
             for ks in inputs.file_kustomizations {
                 let id = (ks.file.clone(), ks.name.clone());
                 if reached.contains(&id) || considered.contains(&id) {
+                    continue;
+                }
+                if failed.iter().any(|dir| ks.file.starts_with(dir)) {
+                    considered.insert(id);
                     continue;
                 }
                 if built.iter().any(|dir| ks.file.starts_with(dir)) {
@@ -248,6 +264,7 @@ impl Plan {
                 pending.push(Pending {
                     cluster,
                     ks: (*ks).clone(),
+                    parent: None,
                 });
             }
             if pending.is_empty() {
@@ -311,7 +328,12 @@ impl Plan {
                 std::mem::take(&mut pending)
             };
             let mut to_render = Vec::new();
-            for Pending { cluster, ks } in wave {
+            for Pending {
+                cluster,
+                ks,
+                parent,
+            } in wave
+            {
                 let identity = (ks.namespace.clone().unwrap_or_default(), ks.name.clone());
                 if !self.clusters[cluster].seen.insert(identity) {
                     continue;
@@ -325,18 +347,24 @@ impl Plan {
                 self.flux_cluster.push(cluster);
                 self.flux_vars.push(vars);
                 self.flux.push(ks);
-                if let Some(t) = self.flux_target(index, checks, inputs.options)
-                    && self.may_apply_flux_objects(t, inputs.wanted)
-                {
+                let Some(t) = self.flux_target(index, checks, inputs.options) else {
+                    continue;
+                };
+                if let Some(parent) = parent {
+                    let inherited =
+                        self.inherited_dependencies(parent, &self.flux[index].file.clone());
+                    self.targets[t].dependencies.extend(inherited);
+                }
+                if self.may_apply_flux_objects(t, inputs.wanted) {
                     to_render.push(t);
                 }
             }
             if to_render.is_empty() {
                 continue;
             }
-            let salt = backend.key_salt()?;
+            let salt = self.timed_salt(backend)?;
             let work = self.discovery_work(&to_render, &salt);
-            for result in backend.render(work)? {
+            for result in self.timed_render(backend, work)? {
                 let t = result.target;
                 self.keep_render(t, &result);
                 let Some(text) = &result.text else { continue };
@@ -375,6 +403,43 @@ impl Plan {
             }
         }
         vars
+    }
+
+    /// What decides a child's spec in its parent's render: the parent's own inputs and
+    /// the child's file, not the files of its siblings.
+    fn inherited_dependencies(&mut self, parent: usize, own_file: &Path) -> Vec<PathBuf> {
+        let closure: Vec<PathBuf> = self.targets[parent].closure.iter().cloned().collect();
+        let mut inherited: Vec<PathBuf> = closure
+            .into_iter()
+            .filter(|file| {
+                file == own_file
+                    || !matches!(self.sources.documents(file), Some(Ok(docs))
+                        if docs.iter().any(|d| flux::flux_kustomization(file, d).is_some()))
+            })
+            .collect();
+        inherited.extend(self.targets[parent].dependencies.iter().cloned());
+        inherited
+    }
+
+    /// The renderer's cache-key salt; finding the renderer and asking its version is
+    /// rendering time too.
+    fn timed_salt(&mut self, backend: &mut dyn WaveRenderer) -> Result<String, Error> {
+        let started = std::time::Instant::now();
+        let salt = backend.key_salt();
+        self.render_stats.rendering += started.elapsed();
+        salt
+    }
+
+    /// One wave through the renderer, its wall time counted as rendering.
+    fn timed_render(
+        &mut self,
+        backend: &mut dyn WaveRenderer,
+        work: Vec<Work>,
+    ) -> Result<Vec<RenderResult>, Error> {
+        let started = std::time::Instant::now();
+        let results = backend.render(work);
+        self.render_stats.rendering += started.elapsed();
+        results
     }
 
     /// Every `substituteFrom` source is among what the cluster applied.
@@ -585,6 +650,7 @@ impl Plan {
                 children.push(Pending {
                     cluster,
                     ks: child.anchored_to(defining.as_ref(), &target.anchor),
+                    parent: Some(t),
                 });
             } else if let Some(repo) = flux::git_repository(doc) {
                 self.clusters[cluster].repos.push(repo);
@@ -718,7 +784,9 @@ mod tests {
                     self.renders += 1;
                     let (dir, listed) = match &item.build {
                         Build::Dir(dir) => (dir.clone(), None),
-                        Build::Flux { dir, kustomization } => {
+                        Build::Flux {
+                            dir, kustomization, ..
+                        } => {
                             let doc =
                                 guardrails_yaml::parse_documents(kustomization, &Limits::default())
                                     .unwrap()

@@ -213,8 +213,9 @@ pub fn run(
         },
     );
     let copies = &copies;
-    // A handful of renders are not worth a batch: a failure would cost a second round.
-    let batches = if pending.len() >= 2 * jobs.max(2) {
+    // More renders than workers are batched (a failing batch costs a second round of
+    // halves, rarer than the process starts saved).
+    let batches = if pending.len() > jobs.max(1) {
         crate::batch::plan_batches(&work, &pending, jobs)
     } else {
         pending.iter().map(|&i| vec![i]).collect()
@@ -334,15 +335,24 @@ fn finish(
 fn build(context: &RenderContext<'_>, build: &Build) -> Result<String, BuildFailure> {
     match build {
         Build::Dir(dir) => context.renderer.build(dir, context.timeout),
-        Build::Flux { dir, kustomization } => {
+        Build::Flux {
+            dir,
+            kustomization,
+            reads,
+        } => {
             let (_temp, scratch) = context.private_dir("flux-kustomize-validate-")?;
-            let mirrored =
-                crate::flux_build::write_mirror(&scratch, context.repo_root, dir, kustomization)
-                    .map_err(|e| {
-                        context.setup_failure(format!(
-                            "cannot write the kustomization kustomize-controller would build: {e}"
-                        ))
-                    })?;
+            let mirrored = crate::flux_build::write_mirror(
+                &scratch,
+                context.repo_root,
+                dir,
+                kustomization,
+                reads,
+            )
+            .map_err(|e| {
+                context.setup_failure(format!(
+                    "cannot write the kustomization kustomize-controller would build: {e}"
+                ))
+            })?;
             context
                 .renderer
                 .build(&mirrored, context.timeout)
