@@ -477,9 +477,24 @@ impl Plan {
             text: "",
             docs: &[],
         }));
+        let bootstrap_branch = self
+            .file_repositories
+            .iter()
+            .find(|r| r.name == "flux-system")
+            .and_then(|r| r.branch.clone());
+        let other_repositories = self
+            .file_repositories
+            .iter()
+            .filter(|r| {
+                reconcile::other_repository(r, &options.remote_urls, bootstrap_branch.as_deref())
+                    .is_some()
+            })
+            .map(|r| r.name.clone())
+            .collect();
         let config = guardrails_image_lint::Config {
             lanes: options.lanes.clone(),
             flux: self.flux_version,
+            other_repositories,
         };
         let index = guardrails_image_lint::Index::build(&files, &config);
         let findings = index.lint_sources();

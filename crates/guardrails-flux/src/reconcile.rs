@@ -491,27 +491,14 @@ impl Plan {
                 "its GitRepository `{name}` is not defined in this repository"
             ));
         };
-        let Some(url) = repo.url.as_deref() else {
-            return Ok(());
-        };
-        let remotes = &inputs.options.remote_urls;
-        if !remotes.iter().any(|r| crate::plan::same_repository(r, url)) {
-            return Err(format!(
-                "its GitRepository `{}` points at {url}, which is not a remote of this checkout",
-                repo.name
-            ));
-        }
         let bootstrap_branch = applied
             .iter()
             .chain(inputs.file_repositories)
             .find(|r| r.name == "flux-system")
             .and_then(|r| r.branch.as_deref());
-        match (repo.branch.as_deref(), bootstrap_branch) {
-            (Some(branch), Some(this)) if branch != this => Err(format!(
-                "its GitRepository `{}` follows branch `{branch}`, not `{this}`",
-                repo.name
-            )),
-            _ => Ok(()),
+        match other_repository(repo, &inputs.options.remote_urls, bootstrap_branch) {
+            Some(reason) => Err(reason),
+            None => Ok(()),
         }
     }
 
@@ -741,6 +728,35 @@ impl Plan {
             .collect();
         self.unused = unused;
         diagnostics
+    }
+}
+
+/// Why a GitRepository (not `flux-system`) is another source than this checkout: its URL
+/// is none of the checkout's remotes, or it follows another branch than `flux-system`.
+pub fn other_repository(
+    repo: &GitRepository,
+    remote_urls: &[String],
+    bootstrap_branch: Option<&str>,
+) -> Option<String> {
+    if repo.name == "flux-system" {
+        return None;
+    }
+    let url = repo.url.as_deref()?;
+    if !remote_urls
+        .iter()
+        .any(|r| crate::plan::same_repository(r, url))
+    {
+        return Some(format!(
+            "its GitRepository `{}` points at {url}, which is not a remote of this checkout",
+            repo.name
+        ));
+    }
+    match (repo.branch.as_deref(), bootstrap_branch) {
+        (Some(branch), Some(this)) if branch != this => Some(format!(
+            "its GitRepository `{}` follows branch `{branch}`, not `{this}`",
+            repo.name
+        )),
+        _ => None,
     }
 }
 

@@ -93,6 +93,10 @@ pub struct Config {
     pub lanes: Vec<Lane>,
     /// The Flux release the cluster runs: decides which Go release compiles tag filters.
     pub flux: FluxVersion,
+    /// Names of the GitRepositories that are another repository (or another branch):
+    /// an ImageUpdateAutomation writing to one of them has its `update.path` there, not
+    /// in this checkout.
+    pub other_repositories: std::collections::BTreeSet<String>,
 }
 
 impl Default for Config {
@@ -105,6 +109,7 @@ impl Default for Config {
                 Lane::new("production", "production-"),
             ],
             flux: FluxVersion::CURRENT,
+            other_repositories: std::collections::BTreeSet::new(),
         }
     }
 }

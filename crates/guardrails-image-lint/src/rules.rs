@@ -1214,14 +1214,16 @@ fn setter(index: &Index, m: &Marker, out: &mut Vec<Finding>) {
     if model.automations.is_empty() {
         return;
     }
+    // An automation writing to another repository never updates this one's files.
     let in_namespace: Vec<&Automation> = model
         .automations
         .iter()
         .filter(|a| {
-            a.meta
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| ns == m.setter.namespace)
+            !writes_elsewhere(index, a)
+                && a.meta
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|ns| ns == m.setter.namespace)
         })
         .collect();
     let applies = |a: &Automation| {
@@ -1416,6 +1418,14 @@ fn orphans(index: &Index, objects: &[PolicyObject<'_>], out: &mut Vec<Finding>) 
     }
 }
 
+/// The automation's GitRepository is another repository: its `update.path` and the markers
+/// it updates are there.
+fn writes_elsewhere(index: &Index, a: &Automation) -> bool {
+    a.source_name
+        .as_ref()
+        .is_some_and(|name| index.config.other_repositories.contains(&name.value))
+}
+
 fn automations(index: &Index, out: &mut Vec<Finding>) {
     let model = &index.model;
     for a in &model.automations {
@@ -1532,7 +1542,11 @@ fn automations(index: &Index, out: &mut Vec<Finding>) {
                 ));
             }
         }
-        // update.path
+        // update.path, when it is a path of this checkout: an automation writing to
+        // another repository's GitRepository walks that repository.
+        if writes_elsewhere(index, a) {
+            continue;
+        }
         let span = Some(a.update_path.as_ref().map_or(a.kind_span, |p| p.span));
         let shown = a.update_path.as_ref().map_or(".", |p| p.value.as_str());
         match &a.covered {
@@ -1596,7 +1610,11 @@ fn automations(index: &Index, out: &mut Vec<Finding>) {
         }
     }
     // Two automations writing one marked file.
-    let autos: Vec<&Automation> = model.automations.iter().filter(|a| a.setters()).collect();
+    let autos: Vec<&Automation> = model
+        .automations
+        .iter()
+        .filter(|a| a.setters() && !writes_elsewhere(index, a))
+        .collect();
     for (i, a) in autos.iter().enumerate() {
         for b in &autos[i + 1..] {
             if a.meta.object == b.meta.object || a.meta.namespace != b.meta.namespace {

@@ -1201,6 +1201,38 @@ fn marker_outside_every_update_path() {
 }
 
 #[test]
+fn an_automation_of_another_repository_walks_that_repository() {
+    // `update.path` names a directory of the repository the automation writes to: when its
+    // GitRepository is another repository, this checkout says nothing about it.
+    let repo = Repo::lanes().edit(
+        PROD_AUTOMATION,
+        "path: ./apps/backend/production",
+        "path: ./components",
+    );
+    assert!(!with_code(&repo.lint(), codes::SETTER_NOT_AUTOMATED).is_empty());
+    let source = repo
+        .files
+        .iter()
+        .find(|(path, _)| path == PROD_AUTOMATION)
+        .and_then(|(_, text)| {
+            let at = text.find("sourceRef:")?;
+            let name = text[at..].find("name: ")? + at + "name: ".len();
+            Some(text[name..].lines().next()?.trim().to_owned())
+        })
+        .unwrap();
+    let config = Config {
+        other_repositories: [source].into_iter().collect(),
+        ..Config::default()
+    };
+    let findings = repo.lint_with(&config);
+    let automation: Vec<_> = with_code(&findings, codes::SETTER_NOT_AUTOMATED)
+        .into_iter()
+        .filter(|(_, path, _)| path == PROD_AUTOMATION)
+        .collect();
+    assert!(automation.is_empty(), "{automation:?}");
+}
+
+#[test]
 fn marker_policy_not_selected() {
     let repo = Repo::lanes().edit(
         PROD_AUTOMATION,
