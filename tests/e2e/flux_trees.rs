@@ -619,3 +619,50 @@ fn the_corpus_multi_tenancy_example_reconciles_cleanly() {
         insta::assert_snapshot!(reports.join("\n"));
     }
 }
+
+#[test]
+fn fields_a_parent_patch_adds_are_not_missing_in_the_child_file() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    let parent = |patches: &str| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{patches}"
+        )
+    };
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &parent("  patches:\n    - target:\n        kind: Kustomization\n      patch: |\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata:\n          name: _\n        spec:\n          interval: 30m\n          prune: true\n"),
+    );
+    sandbox.write("apps/kustomization.yaml", "resources: [podinfo.yaml]\n");
+    // Only what the defaults patch does not give it.
+    sandbox.write(
+        "apps/podinfo.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  path: ./podinfo\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    sandbox.write(
+        "podinfo/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n  namespace: default\ndata:\n  a: b\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(errors(&diagnostics).is_empty(), "{:?}", codes(&diagnostics));
+    let (run, _) = validate(&sandbox, &["apps/podinfo.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // Without the parent's defaults, the object Flux receives has no interval.
+    sandbox.write("clusters/prod/apps.yaml", &parent(""));
+    let (run, diagnostics) = validate(&sandbox, &["clusters/prod/apps.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        errors(&diagnostics)
+            .iter()
+            .any(|d| d["code"] == "flux::schema"
+                && d["file"] == "apps/podinfo.yaml"
+                && d["message"].as_str().unwrap().contains("spec.interval")),
+        "{:?}",
+        codes(&diagnostics)
+    );
+}

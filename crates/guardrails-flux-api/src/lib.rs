@@ -74,6 +74,9 @@ pub struct Finding {
     pub help: Option<String>,
     /// The key or value the finding is about.
     pub span: Span,
+    /// A required field is absent: what a patch (a parent Kustomization's `spec.patches`
+    /// applied to the render) may still add; everything else is wrong whatever is added.
+    pub missing: bool,
 }
 
 /// Checks one document if it is a Flux object (by apiVersion group *.toolkit.fluxcd.io);
@@ -124,6 +127,7 @@ pub fn check_object(doc: &Node, flux: FluxVersion) -> Vec<Finding> {
                      the Flux objects in the repository to the current API versions"
                 )),
                 span: api_node.span,
+                missing: false,
             }]
         }
         ApiStatus::Removed {
@@ -141,6 +145,7 @@ pub fn check_object(doc: &Node, flux: FluxVersion) -> Vec<Finding> {
                  `flux migrate -f .` rewrites the Flux objects in the repository"
             )),
             span: api_node.span,
+            missing: false,
         }],
         ApiStatus::Unknown => vec![unknown_api(api_node, kind_node, api_version, kind, flux)],
     }
@@ -187,6 +192,7 @@ fn unknown_api(
             message: format!("unknown kind `{kind}` in the Flux API group {group}"),
             help,
             span: kind_node.span,
+            missing: false,
         };
     }
     let help = apis::current_api_version(kind, flux).map(|current| format!("use {current}"));
@@ -196,6 +202,7 @@ fn unknown_api(
         message: format!("{kind} {api_version} is not an API version served by Flux {flux}"),
         help,
         span: api_node.span,
+        missing: false,
     }
 }
 

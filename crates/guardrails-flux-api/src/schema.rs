@@ -148,7 +148,7 @@ impl Checker {
                 .collect::<Vec<_>>()
                 .join(" or ");
             match set.as_slice() {
-                [] => self.push(
+                [] => self.push_missing(
                     anchor,
                     format!("missing required field: one of {names} in {}", self.subject),
                     None,
@@ -294,7 +294,7 @@ impl Checker {
             }
             _ => None,
         };
-        self.push(
+        self.push_missing(
             anchor,
             format!(
                 "missing required field `{}` in {}",
@@ -369,7 +369,15 @@ impl Checker {
             message,
             help,
             span,
+            missing: false,
         });
+    }
+
+    fn push_missing(&mut self, span: Span, message: String, help: Option<String>) {
+        self.push(span, message, help);
+        if let Some(last) = self.findings.last_mut() {
+            last.missing = true;
+        }
     }
 }
 

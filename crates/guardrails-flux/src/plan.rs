@@ -361,8 +361,8 @@ impl Plan {
                 .filter(|f| !inventory.helm_templates.contains(*f) && filter.allows(&display(f)))
                 .cloned(),
         );
-        let broken = checks.check_files(&files, &plan.patch_files, &mut plan.sources);
         let flux_read = plan.flux_read_files();
+        let broken = checks.check_files(&files, &plan.patch_files, &flux_read, &mut plan.sources);
         for &k in &plan.affected_kustomizations() {
             let applied_by_flux = flux_read.contains(&plan.graph.kustomizations[k].file);
             checks.check_kustomization(&plan.graph, k, applied_by_flux, &mut plan.sources);
@@ -477,18 +477,14 @@ impl Plan {
             text: "",
             docs: &[],
         }));
-        let bootstrap_branch = self
+        let bootstrap = self
             .file_repositories
             .iter()
-            .find(|r| r.name == "flux-system")
-            .and_then(|r| r.branch.clone());
+            .find(|r| r.name == "flux-system");
         let other_repositories = self
             .file_repositories
             .iter()
-            .filter(|r| {
-                reconcile::other_repository(r, &options.remote_urls, bootstrap_branch.as_deref())
-                    .is_some()
-            })
+            .filter(|r| reconcile::other_repository(r, &options.remote_urls, bootstrap).is_some())
             .map(|r| r.name.clone())
             .collect();
         let config = guardrails_image_lint::Config {

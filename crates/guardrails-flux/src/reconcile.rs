@@ -491,12 +491,11 @@ impl Plan {
                 "its GitRepository `{name}` is not defined in this repository"
             ));
         };
-        let bootstrap_branch = applied
+        let bootstrap = applied
             .iter()
             .chain(inputs.file_repositories)
-            .find(|r| r.name == "flux-system")
-            .and_then(|r| r.branch.as_deref());
-        match other_repository(repo, &inputs.options.remote_urls, bootstrap_branch) {
+            .find(|r| r.name == "flux-system");
+        match other_repository(repo, &inputs.options.remote_urls, bootstrap) {
             Some(reason) => Err(reason),
             None => Ok(()),
         }
@@ -732,26 +731,34 @@ impl Plan {
 }
 
 /// Why a GitRepository (not `flux-system`) is another source than this checkout: its URL
-/// is none of the checkout's remotes, or it follows another branch than `flux-system`.
+/// is neither one of the checkout's remotes nor the `flux-system` GitRepository's (the
+/// repository `flux bootstrap` was run for, known even in a clone without remotes), or it
+/// follows another branch than `flux-system`.
 pub fn other_repository(
     repo: &GitRepository,
     remote_urls: &[String],
-    bootstrap_branch: Option<&str>,
+    bootstrap: Option<&GitRepository>,
 ) -> Option<String> {
     if repo.name == "flux-system" {
         return None;
     }
     let url = repo.url.as_deref()?;
-    if !remote_urls
+    let bootstrap_url = bootstrap.and_then(|b| b.url.as_deref());
+    let this = remote_urls
         .iter()
-        .any(|r| crate::plan::same_repository(r, url))
-    {
+        .map(String::as_str)
+        .chain(bootstrap_url)
+        .any(|r| crate::plan::same_repository(r, url));
+    if !this {
         return Some(format!(
-            "its GitRepository `{}` points at {url}, which is not a remote of this checkout",
+            "its GitRepository `{}` points at {url}, which is not this repository (neither a remote of this checkout nor the flux-system source)",
             repo.name
         ));
     }
-    match (repo.branch.as_deref(), bootstrap_branch) {
+    match (
+        repo.branch.as_deref(),
+        bootstrap.and_then(|b| b.branch.as_deref()),
+    ) {
         (Some(branch), Some(this)) if branch != this => Some(format!(
             "its GitRepository `{}` follows branch `{branch}`, not `{this}`",
             repo.name

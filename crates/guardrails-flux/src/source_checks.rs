@@ -71,10 +71,14 @@ impl Checks {
     /// parsed (builds reading them are not rendered: the YAML diagnostic says why).
     /// `patch_files` hold partial objects: only their syntax is checked here, and the
     /// object they patch is checked once rendered.
+    /// `rendered_by_flux` files reach the cluster through a Flux build, whose render is
+    /// checked: a field missing here may come from a parent Kustomization's patches, so
+    /// only the render says whether it is missing.
     pub fn check_files(
         &mut self,
         files: &BTreeSet<PathBuf>,
         patch_files: &BTreeSet<PathBuf>,
+        rendered_by_flux: &BTreeSet<PathBuf>,
         sources: &mut Sources,
     ) -> BTreeSet<PathBuf> {
         let mut broken = BTreeSet::new();
@@ -144,7 +148,8 @@ impl Checks {
                     broken.insert(file.clone());
                 }
                 Ok(findings) => {
-                    for finding in findings {
+                    let rendered = rendered_by_flux.contains(file);
+                    for finding in findings.into_iter().filter(|f| !(rendered && f.missing)) {
                         let severity = match finding.severity {
                             guardrails_flux_api::Severity::Error => Severity::Error,
                             guardrails_flux_api::Severity::Warning => Severity::Warning,
