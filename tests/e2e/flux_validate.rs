@@ -406,7 +406,7 @@ fn a_second_run_with_nothing_changed_comes_from_the_cache() {
             .as_str()
             .unwrap()
             .to_owned();
-        note.contains(" rendered (0 from cache)")
+        note.contains(" rendered (0 from the cache")
     };
     assert!(rendered_from_cache(&first));
     assert!(!rendered_from_cache(&second), "{}", second.stdout);

@@ -356,7 +356,7 @@ pub fn changed_files(repo_root: &Path, from: &str, to: &str) -> Result<Vec<PathB
 pub fn summary(stats: &Stats) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mut text = format!(
-        "{} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} checked, {} rendered ({} from cache)",
+        "{} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} checked, {} rendered ({} from the cache or shared with an identical build)",
         stats.kustomizations,
         stats.flux_kustomizations,
         stats.targets,

@@ -389,11 +389,12 @@ impl Plan {
         let Some(post_build) = &ks.post_build else {
             return vars;
         };
-        let read = self.flux_read_files();
+        let mut read: Option<BTreeSet<PathBuf>> = None;
         for from in &post_build.substitute_from {
             if vars.iter().any(|v| from.resolves_to(ks, v)) {
                 continue;
             }
+            let read = read.get_or_insert_with(|| self.flux_read_files());
             let mut candidates = inputs
                 .file_variable_sources
                 .iter()
