@@ -396,7 +396,7 @@ fn a_second_run_with_nothing_changed_comes_from_the_cache() {
     let first = sandbox.hook(HOOK, &["--all", "-v", "--format", "json"]);
     assert_eq!(first.code, 0, "{}", first.all());
     let second = sandbox.hook(HOOK, &["--all", "-v", "--format", "json"]);
-    assert!(second.stdout.contains("from cache"), "{}", second.all());
+    assert!(second.stdout.contains("from the cache"), "{}", second.all());
     let rendered_from_cache = |run: &Run| {
         let d = diagnostics(run);
         let note = d

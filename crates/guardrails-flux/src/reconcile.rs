@@ -601,11 +601,7 @@ impl Plan {
             if !relevant {
                 continue;
             }
-            let start = doc.span.offset.min(text.len());
-            let end = objects
-                .get(i + 1)
-                .map_or(text.len(), |next| next.span.offset.min(text.len()));
-            let chunk = text.get(start..end.max(start)).unwrap_or("");
+            let chunk = crate::rendered::object_text(text, &objects, i);
             let substituted = substitution
                 .filter(|_| chunk.contains("${") && !crate::rendered::substitution_disabled(doc))
                 .and_then(|s| {

@@ -483,11 +483,7 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
         if substitutions.is_empty() || substitution_disabled(doc) {
             continue;
         }
-        let start = doc.span.offset.min(text.len());
-        let end = objects
-            .get(i + 1)
-            .map_or(text.len(), |next| next.span.offset.min(text.len()));
-        let chunk = text.get(start..end.max(start)).unwrap_or("");
+        let chunk = object_text(text, &objects, i);
         if !chunk.contains("${") {
             continue;
         }
@@ -533,6 +529,15 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
         }
     }
     findings
+}
+
+/// The text of the `i`th of a render's `objects` (up to the next one).
+pub(crate) fn object_text<'t>(text: &'t str, objects: &[&Node], i: usize) -> &'t str {
+    let start = objects[i].span.offset.min(text.len());
+    let end = objects
+        .get(i + 1)
+        .map_or(text.len(), |next| next.span.offset.min(text.len()));
+    text.get(start..end.max(start)).unwrap_or("")
 }
 
 /// The opt-out kustomize-controller honours, as a label or an annotation.
