@@ -22,9 +22,6 @@ pub struct FluxKustomization {
     pub source_namespace: Option<String>,
     pub components: Vec<(String, Span)>,
     pub ignore_missing_components: bool,
-    /// The spec fields kustomize-controller merges into the build (targetNamespace,
-    /// namePrefix, nameSuffix, patches, images), as kustomization fields in JSON.
-    pub overlay_fields: BTreeMap<&'static str, String>,
     /// The whole `spec`, merged into the build as kustomize-controller merges it.
     pub spec: Option<Node>,
     pub post_build: Option<PostBuild>,
@@ -113,18 +110,6 @@ pub fn flux_kustomization(file: &std::path::Path, doc: &Node) -> Option<FluxKust
     }
     let spec = doc.get("spec");
     let at = |path: &[&str]| spec.and_then(|s| s.at(path));
-    let mut overlay_fields = BTreeMap::new();
-    for (flux_field, kustomize_field) in [
-        ("targetNamespace", "namespace"),
-        ("namePrefix", "namePrefix"),
-        ("nameSuffix", "nameSuffix"),
-        ("patches", "patches"),
-        ("images", "images"),
-    ] {
-        if let Some(value) = at(&[flux_field]).filter(|v| !v.is_null()) {
-            overlay_fields.insert(kustomize_field, to_json(value));
-        }
-    }
     let post_build = spec.and_then(|s| s.entry("postBuild")).map(|(key, pb)| {
         let substitute = pb
             .get("substitute")
@@ -191,7 +176,6 @@ pub fn flux_kustomization(file: &std::path::Path, doc: &Node) -> Option<FluxKust
             at(&["ignoreMissingComponents"]).map(|v| &v.value),
             Some(Value::Bool(true))
         ),
-        overlay_fields,
         spec: spec.cloned(),
         post_build,
     })
@@ -240,7 +224,6 @@ pub fn flux_instance_sync(file: &std::path::Path, doc: &Node) -> Option<FluxKust
         source_namespace: None,
         components: Vec::new(),
         ignore_missing_components: false,
-        overlay_fields: BTreeMap::new(),
         spec: None,
         post_build: None,
     })

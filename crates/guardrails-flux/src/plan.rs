@@ -297,20 +297,17 @@ impl Plan {
             flux_version,
             flux_version_origin,
         };
-        let wanted = {
-            let mut docs = Vec::new();
-            for file in &inventory.yaml_files {
-                let mentions = plan
-                    .sources
-                    .load(file)
-                    .text()
-                    .is_some_and(|t| t.contains("substituteFrom") || t.contains("sourceRef"));
-                if mentions && let Some(Ok(parsed)) = plan.sources.documents(file) {
-                    docs.extend(parsed.iter().cloned());
-                }
+        let mut wanted = reconcile::Wanted::default();
+        for file in &inventory.yaml_files {
+            let mentions = plan
+                .sources
+                .load(file)
+                .text()
+                .is_some_and(|t| t.contains("substituteFrom") || t.contains("sourceRef"));
+            if mentions && let Some(Ok(parsed)) = plan.sources.documents(file) {
+                parsed.iter().for_each(|doc| wanted.add(doc));
             }
-            reconcile::Wanted::collect(docs.iter())
-        };
+        }
         let inputs = reconcile::Inputs {
             wanted: &wanted,
             options,
@@ -611,9 +608,7 @@ impl Plan {
         &mut self,
         index: usize,
         checks: &mut source_checks::Checks,
-        options: &Options,
     ) -> Option<usize> {
-        let _ = options;
         let repo_root = self.repo_root.clone();
         let ks = self.flux[index].clone();
         let path_text = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());

@@ -81,14 +81,11 @@ pub struct Wanted {
 }
 
 impl Wanted {
-    /// Collects from every document of the repository, patch strings included.
-    pub fn collect<'d>(docs: impl Iterator<Item = &'d Node>) -> Wanted {
-        let mut wanted = Wanted::default();
-        for doc in docs {
-            wanted.walk(doc, 0);
-        }
-        wanted.repositories.remove("flux-system");
-        wanted
+    /// Collects from one document of the repository, patch strings included
+    /// (`flux-system` is this repository, never wanted).
+    pub fn add(&mut self, doc: &Node) {
+        self.walk(doc, 0);
+        self.repositories.remove("flux-system");
     }
 
     fn walk(&mut self, node: &Node, depth: usize) {
@@ -347,7 +344,7 @@ impl Plan {
                 self.flux_cluster.push(cluster);
                 self.flux_vars.push(vars);
                 self.flux.push(ks);
-                let Some(t) = self.flux_target(index, checks, inputs.options) else {
+                let Some(t) = self.flux_target(index, checks) else {
                     continue;
                 };
                 if let Some(parent) = parent {
