@@ -86,6 +86,18 @@ pub struct Finding {
 /// current versions, against the newest schema this crate knows (Flux 2.9): for an older
 /// target, fields added since are accepted.
 pub fn check_object(doc: &Node, flux: FluxVersion) -> Vec<Finding> {
+    check(doc, flux, false)
+}
+
+/// Checks one document of a kustomize patch file (`patches[].path`,
+/// `patchesStrategicMerge`): a partial object, so only what a patch can get wrong is
+/// reported — API versions, unknown fields (with "did you mean"), wrong types and values —
+/// never a required field the patched object already has.
+pub fn check_patch(doc: &Node, flux: FluxVersion) -> Vec<Finding> {
+    check(doc, flux, true)
+}
+
+fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
     let Some(api_node) = doc.get("apiVersion") else {
         return Vec::new();
     };
@@ -105,7 +117,11 @@ pub fn check_object(doc: &Node, flux: FluxVersion) -> Vec<Finding> {
     match api_status(api_version, kind, flux) {
         ApiStatus::Current => match kinds::root_schema(api_version, kind) {
             Some(root) => {
-                let mut checker = schema::Checker::new(kind, api_version);
+                let mut checker = if partial {
+                    schema::Checker::partial(kind, api_version)
+                } else {
+                    schema::Checker::new(kind, api_version)
+                };
                 checker.object(doc, root, "", kind_node.span);
                 checker.findings
             }

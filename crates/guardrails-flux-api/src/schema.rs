@@ -98,6 +98,10 @@ pub(crate) const fn open(fields: &'static [Field]) -> Obj {
 pub(crate) struct Checker {
     /// How messages name the object: `Kustomization kustomize.toolkit.fluxcd.io/v1`.
     subject: String,
+    /// A kustomize patch: a partial object that the target it merges into completes, so
+    /// absent fields are not findings and strategic-merge directives (`$patch`,
+    /// `$retainKeys`, `$setElementOrder/…`) are not fields.
+    partial: bool,
     pub findings: Vec<Finding>,
 }
 
@@ -105,7 +109,16 @@ impl Checker {
     pub fn new(kind: &str, api_version: &str) -> Self {
         Checker {
             subject: format!("{kind} {api_version}"),
+            partial: false,
             findings: Vec::new(),
+        }
+    }
+
+    /// A checker for a patch's partial object.
+    pub fn partial(kind: &str, api_version: &str) -> Self {
+        Checker {
+            partial: true,
+            ..Checker::new(kind, api_version)
         }
     }
 
@@ -129,6 +142,8 @@ impl Checker {
                 Some(_) if value.is_null() => {}
                 Some(field) => self.value(value, &field.ty, &child, key.span),
                 None if obj.open => {}
+                // Strategic-merge directives of the apimachinery patch format.
+                None if self.partial && name.as_deref().is_some_and(|n| n.starts_with('$')) => {}
                 None => self.unknown_field(key, name.as_deref(), obj, &child),
             }
         }
@@ -374,6 +389,9 @@ impl Checker {
     }
 
     fn push_missing(&mut self, span: Span, message: String, help: Option<String>) {
+        if self.partial {
+            return;
+        }
         self.push(span, message, help);
         if let Some(last) = self.findings.last_mut() {
             last.missing = true;

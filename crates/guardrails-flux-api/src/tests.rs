@@ -1112,3 +1112,37 @@ spec:
     strategy: Setters
     path: ./apps
 ";
+
+#[test]
+fn a_patch_is_checked_for_what_a_patch_can_get_wrong_only() {
+    // Only the fields the patch changes, a strategic-merge directive, and one misspelt key.
+    let patch = "\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  $retainKeys: [postBuild]
+  postBuild:
+    substitutee: {}
+";
+    let findings = check_patch(&doc(patch), FluxVersion::CURRENT);
+    assert_eq!(
+        summary(&findings),
+        vec![(codes::SCHEMA, Severity::Error, 8)]
+    );
+    assert_eq!(
+        findings[0].help.as_deref(),
+        Some("did you mean `substitute`?")
+    );
+    // The same document as a whole object misses its required fields.
+    let whole = check_object(&doc(patch), FluxVersion::CURRENT);
+    assert!(whole.iter().any(|f| f.missing), "{whole:?}");
+    // An API version the release removed is wrong in a patch too: it matches no object.
+    let old = patch.replace("/v1\n", "/v1beta1\n");
+    let findings = check_patch(&doc(&old), FluxVersion::CURRENT);
+    assert_eq!(
+        summary(&findings),
+        vec![(codes::DEPRECATED_API, Severity::Error, 1)]
+    );
+}

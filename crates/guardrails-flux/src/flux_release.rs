@@ -5,6 +5,7 @@
 //! admits), also as the `instance.distribution.version` value of the operator's
 //! `flux-instance` Helm chart. Removed API versions and strict substitution depend on it.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use guardrails_flux_api::FluxVersion;
@@ -18,11 +19,13 @@ pub struct Detected {
     pub version: FluxVersion,
     /// `clusters/prod/flux-system/gotk-components.yaml:1`.
     pub origin: String,
+    /// The file that declares it: the cluster whose tree reads it (or whose entry point it
+    /// is) runs that release.
+    pub file: PathBuf,
 }
 
-/// The lowest release any cluster of the repository declares (what every cluster still
-/// serves), or `None` when none says.
-pub fn detect(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path) -> Option<Detected> {
+/// Every release the repository's files declare.
+pub fn declared(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path) -> Vec<Detected> {
     let mut found: Vec<Detected> = Vec::new();
     for file in yaml_files {
         let is_components =
@@ -42,6 +45,7 @@ pub fn detect(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path) -
                     found.push(Detected {
                         version,
                         origin: format!("{}:{}", paths::display(file, repo_root), number + 1),
+                        file: file.clone(),
                     });
                 }
             }
@@ -69,11 +73,30 @@ pub fn detect(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path) -
                 found.push(Detected {
                     version,
                     origin: format!("{}:{}", paths::display(file, repo_root), node.span.line),
+                    file: file.clone(),
                 });
             }
         }
     }
-    found.into_iter().min_by_key(|d| d.version)
+    found
+}
+
+/// The release each cluster runs: the oldest declared by a file its tree reads or by its
+/// entry point (`cluster_files[c]`), `None` where its tree declares none.
+pub fn per_cluster(
+    declared: &[Detected],
+    cluster_files: &[BTreeSet<PathBuf>],
+) -> Vec<Option<Detected>> {
+    cluster_files
+        .iter()
+        .map(|files| {
+            declared
+                .iter()
+                .filter(|d| files.contains(&d.file))
+                .min_by_key(|d| d.version)
+                .cloned()
+        })
+        .collect()
 }
 
 /// The newest known release a version or semver range admits: `2.x`, `*`, `>=2.5` and

@@ -181,9 +181,8 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         let salt = reconcile::WaveRenderer::key_salt(&mut pool)?;
         let work = plan.render_work(&jobs, &salt);
         let context = pool.context(image_index.as_ref())?;
-        let flux_version = plan.flux_version;
         rendered::run(&context, work, options.jobs.max(1), |result| {
-            plan.absorb(result, &mut report, &mut stats, flux_version)
+            plan.absorb(result, &mut report, &mut stats)
         });
         stats.rendering += render_started.elapsed();
     }

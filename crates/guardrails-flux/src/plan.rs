@@ -114,6 +114,9 @@ pub struct Target {
     /// An overlay no Flux tree applies (CI, `kubectl apply -k`): not held to
     /// kustomize-controller's restrictions.
     pub standalone: bool,
+    /// The Flux release the build is judged for: the newest its clusters run (an API
+    /// version removed there, or strict substitution there, fails there).
+    pub release: FluxVersion,
 }
 
 pub struct Plan {
@@ -199,22 +202,8 @@ impl Plan {
             }
         }
         let graph = Graph::build(kustomizations, repo_root);
-        let detected = crate::flux_release::detect(&inventory.yaml_files, &mut sources, repo_root);
-        let (flux_version, flux_version_origin) = match (options.flux_version, detected) {
-            (Some(version), _) => (version, format!("{version} (--flux-version)")),
-            (None, Some(found)) => (
-                found.version,
-                format!("{} ({})", found.version, found.origin),
-            ),
-            (None, None) => (
-                FluxVersion::CURRENT,
-                format!(
-                    "{} (the newest release known; the repository names none)",
-                    FluxVersion::CURRENT
-                ),
-            ),
-        };
-        checks.flux_version = flux_version;
+        let declared =
+            crate::flux_release::declared(&inventory.yaml_files, &mut sources, repo_root);
         // kustomize-controller's `--no-remote-bases=true`, set by patching its arguments
         // (Flux's multi-tenancy lockdown) or by a FluxInstance's multitenant profile.
         checks.remote_bases_forbidden = inventory.yaml_files.iter().any(|file| {
@@ -294,8 +283,8 @@ impl Plan {
             sourceignore_files: inventory.sourceignore_files.clone(),
             yaml_files: inventory.yaml_files.clone(),
             file_repositories: file_repositories.clone(),
-            flux_version,
-            flux_version_origin,
+            flux_version: FluxVersion::CURRENT,
+            flux_version_origin: String::new(),
         };
         let mut wanted = reconcile::Wanted::default();
         for file in &inventory.yaml_files {
@@ -318,6 +307,7 @@ impl Plan {
         };
         plan.reconcile(&inputs, &mut checks, backend)?;
         plan.add_standalone_targets();
+        plan.assign_releases(&declared, options.flux_version, &mut checks);
 
         // The affected set.
         let display = |p: &Path| paths::display(p, repo_root);
@@ -598,6 +588,7 @@ impl Plan {
             empty: kustomization.empty,
             blocked: false,
             standalone: true,
+            release: FluxVersion::CURRENT,
         });
         self.targets.len() - 1
     }
@@ -752,6 +743,7 @@ impl Plan {
             empty,
             blocked: false,
             standalone: false,
+            release: FluxVersion::CURRENT,
         });
         Some(self.targets.len() - 1)
     }
@@ -766,6 +758,81 @@ impl Plan {
     }
 
     /// Affected targets that will be rendered (not blocked, not empty).
+    /// Which Flux release each build, each file and the image lint are judged for: per
+    /// cluster what its tree declares; `--flux-version` overrides; what no cluster declares
+    /// gets the oldest release declared anywhere, else the newest known.
+    fn assign_releases(
+        &mut self,
+        declared: &[crate::flux_release::Detected],
+        forced: Option<FluxVersion>,
+        checks: &mut source_checks::Checks,
+    ) {
+        let mut cluster_files: Vec<BTreeSet<PathBuf>> = self
+            .clusters
+            .iter()
+            .map(|c| BTreeSet::from([c.entry.clone()]))
+            .collect();
+        for target in &self.targets {
+            for &f in &target.flux {
+                cluster_files[self.flux_cluster[f]].extend(target.closure.iter().cloned());
+            }
+        }
+        let per_cluster = crate::flux_release::per_cluster(declared, &cluster_files);
+        let oldest = declared.iter().min_by_key(|d| d.version);
+        let fallback = forced
+            .or(oldest.map(|d| d.version))
+            .unwrap_or(FluxVersion::CURRENT);
+        let cluster_release: Vec<FluxVersion> = per_cluster
+            .iter()
+            .map(|d| forced.or(d.as_ref().map(|d| d.version)).unwrap_or(fallback))
+            .collect();
+        self.flux_version_origin = match (forced, oldest) {
+            (Some(version), _) => format!("{version} (--flux-version)"),
+            (None, None) => format!(
+                "{} (the newest release known; the repository names none)",
+                FluxVersion::CURRENT
+            ),
+            (None, Some(oldest)) => {
+                let distinct: BTreeSet<FluxVersion> = cluster_release.iter().copied().collect();
+                if distinct.len() > 1 {
+                    self.clusters
+                        .iter()
+                        .zip(&per_cluster)
+                        .map(|(cluster, found)| match found {
+                            Some(d) => format!("{} for {} ({})", d.version, cluster.name, d.origin),
+                            None => format!("{fallback} for {}", cluster.name),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else {
+                    let shown = per_cluster.iter().flatten().next().unwrap_or(oldest);
+                    format!("{} ({})", shown.version, shown.origin)
+                }
+            }
+        };
+        self.flux_version = fallback;
+        checks.flux_version = fallback;
+        checks.releases.clear();
+        for target in &mut self.targets {
+            target.release = target
+                .flux
+                .iter()
+                .map(|&f| cluster_release[self.flux_cluster[f]])
+                .max()
+                .unwrap_or(fallback);
+            if target.flux.is_empty() {
+                continue;
+            }
+            for file in target.closure.iter().chain(&target.dependencies) {
+                let entry = checks
+                    .releases
+                    .entry(file.clone())
+                    .or_insert(target.release);
+                *entry = (*entry).max(target.release);
+            }
+        }
+    }
+
     pub fn jobs_to_render(&self) -> Vec<usize> {
         self.affected
             .iter()
@@ -853,21 +920,15 @@ impl Plan {
                 lint,
                 check: true,
                 prerendered: self.prerendered.get(&t).cloned(),
-                flux_version: self.flux_version,
+                flux_version: target.release,
             });
         }
         work
     }
 
     /// Turns one render's result into diagnostics.
-    pub fn absorb(
-        &mut self,
-        result: RenderResult,
-        report: &mut Report,
-        stats: &mut Stats,
-        flux_version: FluxVersion,
-    ) {
-        crate::rendered::absorb(self, result, report, stats, flux_version);
+    pub fn absorb(&mut self, result: RenderResult, report: &mut Report, stats: &mut Stats) {
+        crate::rendered::absorb(self, result, report, stats);
     }
 }
 

@@ -39,6 +39,8 @@ pub trait WaveRenderer {
 pub struct Cluster {
     /// The entry point's directory (`clusters/production`), or the standalone overlay.
     pub name: String,
+    /// The file of the entry point (a bootstrap Kustomization, a FluxInstance).
+    pub entry: PathBuf,
     vars: Vec<VariableSource>,
     repos: Vec<GitRepository>,
     /// Kustomizations (namespace, name) already in the tree: a bootstrap's own
@@ -284,6 +286,7 @@ impl Plan {
         };
         self.clusters.push(Cluster {
             name,
+            entry: file.to_path_buf(),
             ..Cluster::default()
         });
         self.clusters.len() - 1

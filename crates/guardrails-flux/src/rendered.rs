@@ -560,13 +560,7 @@ fn describe(kind: Option<&str>, namespace: &str, name: Option<&str>) -> String {
 }
 
 /// Turns one result into diagnostics, pointing at sources where they can be found.
-pub fn absorb(
-    plan: &mut Plan,
-    result: RenderResult,
-    report: &mut Report,
-    stats: &mut Stats,
-    flux_version: crate::FluxVersion,
-) {
+pub fn absorb(plan: &mut Plan, result: RenderResult, report: &mut Report, stats: &mut Stats) {
     // A render made while the cluster trees were built is counted there already.
     if !result.reused {
         stats.rendered += 1;
@@ -588,6 +582,7 @@ pub fn absorb(
             return;
         }
     };
+    let flux_version = target.release;
     let strict = crate::at_least(flux_version, 2, 9);
     for problem in findings.problems {
         match problem {
@@ -635,16 +630,20 @@ pub fn absorb(
                 name,
                 finding,
             } => {
-                // The file that defines the object says the same already (the check of
-                // its sources), unless a patch made the difference.
+                // The check of the sources said it already: at the file that defines the
+                // object (judged there for the newest release that reads it), or at the
+                // patch file the build reads that brought the field in.
                 let Some((file, span)) = locate(plan, &target, Some(&kind), Some(&name)) else {
                     continue;
                 };
                 let shown = paths::display(&file, &plan.repo_root);
                 let said = report.diagnostics.iter().any(|d| {
                     d.code == finding.code
-                        && d.file() == Some(Path::new(&shown))
-                        && d.message == finding.message
+                        && d.file().is_some_and(|said_at| {
+                            said_at == Path::new(&shown)
+                                || (d.message == finding.message
+                                    && target.closure.contains(&plan.repo_root.join(said_at)))
+                        })
                 });
                 if said {
                     continue;

@@ -2,7 +2,7 @@
 //! against their API definitions, and Flux Kustomization paths, components and variables.
 //! Each finding points at the file and line that needs the fix.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use guardrails_report::{Diagnostic, Severity};
@@ -18,7 +18,11 @@ use crate::{Options, codes, paths};
 pub struct Checks {
     repo_root: PathBuf,
     allow_remote_bases: bool,
+    /// The release of files no cluster reads.
     pub flux_version: guardrails_flux_api::FluxVersion,
+    /// Per file a cluster reads: the newest release among the clusters that read it (an
+    /// API version removed there fails there).
+    pub releases: HashMap<PathBuf, guardrails_flux_api::FluxVersion>,
     pub diagnostics: Vec<Diagnostic>,
     pub notes: Vec<Diagnostic>,
     blocked_kustomizations: BTreeSet<PathBuf>,
@@ -55,12 +59,20 @@ impl Checks {
             repo_root: repo_root.to_path_buf(),
             allow_remote_bases: options.allow_remote_bases,
             flux_version: options.flux_version.unwrap_or_default(),
+            releases: HashMap::new(),
             diagnostics: Vec::new(),
             notes: Vec::new(),
             blocked_kustomizations: BTreeSet::new(),
             blocked_targets: BTreeSet::new(),
             remote_bases_forbidden: false,
         }
+    }
+
+    fn release_of(&self, file: &Path) -> guardrails_flux_api::FluxVersion {
+        self.releases
+            .get(file)
+            .copied()
+            .unwrap_or(self.flux_version)
     }
 
     fn show(&self, path: &Path) -> String {
@@ -109,11 +121,18 @@ impl Checks {
             // Only the findings leave the borrow of the parsed documents, not the trees.
             let partial = patch_files.contains(file);
             let parsed = match sources.documents(file) {
-                Some(Ok(_)) if partial => Ok(Vec::new()),
-                Some(Ok(docs)) => Ok(docs
-                    .iter()
-                    .flat_map(|doc| guardrails_flux_api::check_object(doc, self.flux_version))
-                    .collect::<Vec<_>>()),
+                Some(Ok(docs)) => {
+                    let release = self.release_of(file);
+                    let check = if partial {
+                        guardrails_flux_api::check_patch
+                    } else {
+                        guardrails_flux_api::check_object
+                    };
+                    Ok(docs
+                        .iter()
+                        .flat_map(|doc| check(doc, release))
+                        .collect::<Vec<_>>())
+                }
                 Some(Err(error)) => Err(error.clone()),
                 None => continue,
             };
