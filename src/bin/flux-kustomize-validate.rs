@@ -152,7 +152,7 @@ fn main() -> ExitCode {
                     .report
                     .note("flux-kustomize-validate::summary", note);
             }
-            output.finish(&outcome.report)
+            output.finish_with_summary(&outcome.report, &guardrails_flux::checked(&outcome.stats))
         }
         Err(error) => {
             let help = match &error {

@@ -10,7 +10,7 @@ use crate::harness::Sandbox;
 const GITREPOSITORY: &str = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.test/fleet\n  ref:\n    branch: main\n";
 
 /// The two files `flux bootstrap` writes for a cluster whose tree starts at `path`.
-fn bootstrap(sandbox: &Sandbox, cluster: &str) {
+pub(crate) fn bootstrap(sandbox: &Sandbox, cluster: &str) {
     sandbox.write(
         &format!("clusters/{cluster}/flux-system/gotk-sync.yaml"),
         &format!(
@@ -23,7 +23,7 @@ fn bootstrap(sandbox: &Sandbox, cluster: &str) {
     );
 }
 
-fn flux_kustomization(name: &str, path: &str, extra: &str) -> String {
+pub(crate) fn flux_kustomization(name: &str, path: &str, extra: &str) -> String {
     format!(
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
     )
@@ -199,15 +199,15 @@ fn two_clusters_resolve_variables_from_their_own_settings() {
         .filter(|d| d["code"] == "flux::unresolved-variable")
         .collect();
     assert!(!unresolved.is_empty(), "{:?}", codes(&diagnostics));
+    // What it breaks is west's build, never east's.
     for d in &unresolved {
-        let message = d["message"].as_str().unwrap();
-        assert!(!message.contains("clusters/east"), "{message}");
+        let text = d.to_string();
+        assert!(!text.contains("cluster clusters/east"), "{text}");
     }
     assert!(
         unresolved
             .iter()
-            .any(|d| d["message"].as_str().unwrap().contains("clusters/west")
-                || d["file"] == "clusters/west/app.yaml"),
+            .any(|d| d["breaks"].to_string().contains("cluster clusters/west")),
         "{unresolved:?}"
     );
 }
@@ -265,13 +265,19 @@ fn components_run_before_the_directory_patches_as_kustomize_controller_merges_th
     );
     let (run, diagnostics) = validate(&sandbox, &["apps/app/monitor-patch.yaml"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    let failure = diagnostics
-        .iter()
-        .find(|d| d["code"] == "kustomize::build-failed")
-        .unwrap_or_else(|| panic!("{:?}", codes(&diagnostics)));
+    // At the patch entry, naming the Flux Kustomization it breaks.
+    let failure = assert_reported(
+        &diagnostics,
+        "kustomize::patch-target",
+        "apps/app/kustomization.yaml",
+        3,
+    );
     let text = failure.to_string();
     assert!(
-        text.contains("Flux Kustomization flux-system/app"),
+        failure["breaks"][0]
+            .as_str()
+            .unwrap()
+            .contains("Flux Kustomization flux-system/app"),
         "{text}"
     );
     assert!(!text.contains("/tmp/"), "{text}");
@@ -775,5 +781,225 @@ fn fields_a_parent_patch_adds_are_not_missing_in_the_child_file() {
                 && d["message"].as_str().unwrap().contains("spec.interval")),
         "{:?}",
         codes(&diagnostics)
+    );
+}
+
+/// A HelmRelease on an API version Flux 2.7 removed, which older releases serve.
+const OLD_HELM_RELEASE: &str = "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: web\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: web\n      sourceRef:\n        kind: HelmRepository\n        name: web\n";
+
+#[test]
+fn flux_installed_from_its_manifests_at_a_tag_runs_that_release() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/flux-system/kustomization.yaml",
+        "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.6.4\n  - gotk-sync.yaml\n",
+    );
+    sandbox.write("clusters/prod/web.yaml", OLD_HELM_RELEASE);
+    let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
+    // Flux 2.6 still serves helm v2beta1: a warning (and the remote install is not fetched).
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(errors(&diagnostics).is_empty(), "{:?}", codes(&diagnostics));
+    assert!(
+        run.stdout
+            .contains("Flux 2.6 (clusters/prod/flux-system/kustomization.yaml:2)"),
+        "{}",
+        run.all()
+    );
+
+    // Flux's manifests as a GitRepository at a tag say the same; at 2.7 the API is gone.
+    sandbox.write(
+        "clusters/prod/flux-system/kustomization.yaml",
+        "resources: [gotk-sync.yaml, flux.yaml]\n",
+    );
+    sandbox.write(
+        "clusters/prod/flux-system/flux.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://github.com/fluxcd/flux2\n  ref:\n    tag: v2.7.0\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "flux::deprecated-api",
+        "clusters/prod/web.yaml",
+        1,
+    );
+}
+
+#[test]
+fn a_flux_instance_version_in_a_generated_values_file_is_read() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/flux-system/kustomization.yaml",
+        "resources: [gotk-sync.yaml, instance.yaml]\nconfigMapGenerator:\n  - name: flux-instance-values\n    namespace: flux-system\n    files: [values.yaml=instance-values.yaml]\n",
+    );
+    sandbox.write(
+        "clusters/prod/flux-system/instance.yaml",
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: flux-instance\n  namespace: flux-system\nspec:\n  interval: 1h\n  chart:\n    spec:\n      chart: flux-instance\n      sourceRef:\n        kind: HelmRepository\n        name: controlplane\n  valuesFrom:\n    - kind: ConfigMap\n      name: flux-instance-values\n",
+    );
+    sandbox.write(
+        "clusters/prod/flux-system/instance-values.yaml",
+        "instance:\n  distribution:\n    version: 2.8.x\n",
+    );
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization(
+            "apps",
+            "./apps",
+            "  postBuild:\n    substitute:\n      DOMAIN: example.test\n",
+        ),
+    );
+    sandbox.write(
+        "apps/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\n  namespace: default\ndata:\n  url: https://${DOMAIN}/${UNSET_PATH}\n",
+    );
+    // Flux 2.8 substitutes an undefined variable with nothing (strict only from 2.9).
+    let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(errors(&diagnostics).is_empty(), "{:?}", codes(&diagnostics));
+    assert!(
+        run.stdout
+            .contains("Flux 2.8 (clusters/prod/flux-system/instance-values.yaml:3)"),
+        "{}",
+        run.all()
+    );
+    sandbox.write(
+        "clusters/prod/flux-system/instance-values.yaml",
+        "instance:\n  distribution:\n    version: 2.9.x\n",
+    );
+    let (run, _) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+}
+
+#[test]
+fn a_sync_object_under_another_name_is_this_repository_without_a_remote() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // A cluster's sync object written by hand: it applies its own directory from a
+    // GitRepository whose URL is no remote of this clone.
+    sandbox.write(
+        "cluster/flux/sync.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: home\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.test/home/cluster\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./cluster/flux\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: home\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./cluster/apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: home\n",
+    );
+    sandbox.write(
+        "cluster/flux/kustomization.yaml",
+        "resources: [sync.yaml]\n",
+    );
+    sandbox.write("cluster/apps/kustomization.yaml", "resources: [web.yaml]\n");
+    sandbox.write(
+        "cluster/apps/web.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "flux::external-source"),
+        "{:?}",
+        codes(&diagnostics)
+    );
+    // So its children are built: a fault in one is found.
+    sandbox.write(
+        "cluster/apps/kustomization.yaml",
+        "resources: [web.yaml, gone.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "kustomize::missing-path",
+        "cluster/apps/kustomization.yaml",
+        1,
+    );
+}
+
+#[test]
+fn a_branch_of_this_repository_that_is_not_checked_out_is_another_source() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    sandbox
+        .git(&[
+            "remote",
+            "set-url",
+            "origin",
+            "https://example.test/org/fleet.git",
+        ])
+        .assert_ok();
+    sandbox.write(
+        "clusters/prod/tenants.yaml",
+        &flux_kustomization("tenants", "./tenants", ""),
+    );
+    sandbox.write(
+        "tenants/team.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: team\n  namespace: team\nspec:\n  interval: 1m\n  url: https://example.test/org/fleet\n  ref:\n    branch: team\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: team\n  namespace: team\nspec:\n  interval: 5m\n  path: ./staging\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: team\n",
+    );
+    // `./staging` exists on branch `team` only.
+    let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["code"] == "flux::external-source"
+                && d["message"].as_str().unwrap().contains("branch `team`")),
+        "{:?}",
+        diagnostics
+    );
+}
+
+#[test]
+fn a_directory_nothing_builds_inside_a_flux_tree_is_a_warning() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps", ""),
+    );
+    // The parent's entry is commented out: Flux never builds `./runner`.
+    sandbox.write(
+        "apps/kustomization.yaml",
+        "resources:\n  - web.yaml\n  # - ./runner\n",
+    );
+    sandbox.write(
+        "apps/web.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\n",
+    );
+    sandbox.write("apps/runner/kustomization.yaml", "resources: [rbac.yaml]\n");
+    for args in [&["--all"][..], &["apps/runner/kustomization.yaml"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 0, "{}", run.all());
+        let found = diagnostics
+            .iter()
+            .find(|d| d["code"] == "kustomize::missing-path")
+            .unwrap_or_else(|| panic!("{:?}", codes(&diagnostics)));
+        assert_eq!(found["severity"], "warning");
+        assert_eq!(found["file"], "apps/runner/kustomization.yaml");
+    }
+    // Listed again, the fault is an error.
+    sandbox.write(
+        "apps/kustomization.yaml",
+        "resources:\n  - web.yaml\n  - ./runner\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "kustomize::missing-path",
+        "apps/runner/kustomization.yaml",
+        1,
     );
 }

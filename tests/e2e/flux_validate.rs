@@ -108,19 +108,25 @@ fn edit(sandbox: &Sandbox, file: &str, from: &str, to: &str) {
 }
 
 #[track_caller]
-pub(crate) fn assert_reported(diagnostics: &[Value], code: &str, file: &str, line: u64) {
-    let found = diagnostics
+pub(crate) fn assert_reported<'a>(
+    diagnostics: &'a [Value],
+    code: &str,
+    file: &str,
+    line: u64,
+) -> &'a Value {
+    diagnostics
         .iter()
-        .any(|d| d["code"] == code && d["file"] == file && d["line"].as_u64() == Some(line));
-    assert!(
-        found,
-        "expected {code} at {file}:{line} in:\n{}",
-        diagnostics
-            .iter()
-            .map(Value::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+        .find(|d| d["code"] == code && d["file"] == file && d["line"].as_u64() == Some(line))
+        .unwrap_or_else(|| {
+            panic!(
+                "expected {code} at {file}:{line} in:\n{}",
+                diagnostics
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
 }
 
 pub(crate) fn errors(diagnostics: &[Value]) -> Vec<&Value> {
@@ -307,18 +313,28 @@ fn rendered_output_faults_point_at_their_sources() {
 
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert_reported(
+    // Once, at the use, naming the Flux Kustomization that substitutes it.
+    let undefined = assert_reported(
         &diagnostics,
         "flux::unresolved-variable",
         hpa,
         line_of(&sandbox, hpa, "TEAM_OWNER"),
     );
-    let flux_ks = "flux/bootstrap/apps/production/backend.yaml";
-    assert_reported(
-        &diagnostics,
-        "flux::unresolved-variable",
-        flux_ks,
-        line_of(&sandbox, flux_ks, "postBuild"),
+    assert!(
+        undefined["breaks"][0]
+            .as_str()
+            .unwrap()
+            .contains("Flux Kustomization"),
+        "{undefined}"
+    );
+    assert_eq!(
+        diagnostics
+            .iter()
+            .filter(|d| d["code"] == "flux::unresolved-variable"
+                && d["message"].as_str().unwrap().contains("TEAM_OWNER"))
+            .count(),
+        1,
+        "{diagnostics:?}"
     );
     assert_reported(
         &diagnostics,
@@ -326,17 +342,21 @@ fn rendered_output_faults_point_at_their_sources() {
         "flux/apps/backend/staging/hpa-v1.yaml",
         4,
     );
-    let failed: Vec<_> = diagnostics
-        .iter()
-        .filter(|d| d["code"] == "kustomize::build-failed")
-        .collect();
+    // The failure lands on the patch entry, and names the build it breaks.
+    let ghost = assert_reported(
+        &diagnostics,
+        "kustomize::patch-target",
+        frontend,
+        line_of(&sandbox, frontend, "patches/ghost.yaml"),
+    );
     assert!(
-        failed.iter().any(|d| d["message"]
+        ghost["message"]
             .as_str()
             .unwrap()
-            .contains("flux/apps/frontend/overlays/develop")),
-        "{diagnostics:?}"
+            .contains("Deployment ghost"),
+        "{ghost}"
     );
+    assert!(!ghost.to_string().contains("/tmp/"), "{ghost}");
     // Flux 2.8 substituted undefined variables with "" (a warning, not an error).
     let (_, older) = validate(&sandbox, &["--all", "--flux-version", "2.8"]);
     assert!(
@@ -758,27 +778,33 @@ fn what_kustomize_rejects_is_built_even_when_it_looks_empty_or_loads_itself() {
     sandbox.write("b/kustomization.yaml", "resources: [../a]\n");
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    let failed: Vec<&str> = diagnostics
-        .iter()
-        .filter(|d| d["code"] == "kustomize::build-failed")
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
+    // kustomize's strict decoding, at the key it refuses, with the field it meant.
+    let unknown = assert_reported(
+        &diagnostics,
+        "kustomize::invalid-kustomization",
+        "app/kustomization.yaml",
+        3,
+    );
     assert!(
-        failed
-            .iter()
-            .any(|m| m.starts_with("app does not build") && m.contains("unknown field")),
-        "{failed:?}"
+        unknown["help"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `resources`"),
+        "{unknown}"
     );
     // The headline is kustomize's error, not kubectl's log prefix.
-    assert!(failed.iter().all(|m| !m.contains("run.go")), "{failed:?}");
-    assert_eq!(
-        failed
+    assert!(
+        diagnostics
             .iter()
-            .filter(|m| m.contains("cycle detected"))
-            .count(),
-        1,
-        "one build per cycle: {failed:?}"
+            .all(|d| !d["message"].as_str().unwrap().contains("run.go")),
+        "{diagnostics:?}"
     );
+    let cycles: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "kustomize::cycle")
+        .collect();
+    assert_eq!(cycles.len(), 1, "one finding per cycle: {diagnostics:?}");
+    assert_eq!(cycles[0]["line"], 1, "{:?}", cycles[0]);
     // A kustomization that says nothing but its kind is still skipped.
     sandbox.write(
         "app/kustomization.yaml",
@@ -853,15 +879,12 @@ fn changes_reach_the_builds_that_read_them_and_only_those() {
     );
     let (run, diagnostics) = validate(&sandbox, &["base/kconfig.yaml"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        diagnostics
-            .iter()
-            .any(|d| d["code"] == "kustomize::build-failed"
-                && d["message"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("base does not build")),
-        "{diagnostics:?}"
+    // At the key of the configuration file that kustomize refuses.
+    assert_reported(
+        &diagnostics,
+        "kustomize::build-failed",
+        "base/kconfig.yaml",
+        4,
     );
     sandbox.write(
         "base/kconfig.yaml",

@@ -5,6 +5,7 @@
 // A failed unwrap in a test is a test failure with a backtrace: exactly what is wanted.
 #![allow(clippy::unwrap_used)]
 
+mod flux_attribution;
 mod flux_trees;
 mod flux_validate;
 mod harness;

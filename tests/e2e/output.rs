@@ -113,9 +113,6 @@ fn flux_codes_are_documented_and_pinned() {
         api_codes::SCHEMA,
         api_codes::DEPRECATED_API,
         api_codes::UNKNOWN_API,
-        api_codes::IMAGE_POLICY_API_REMOVED,
-        api_codes::IMAGE_REPOSITORY_API_REMOVED,
-        api_codes::AUTOMATION_API_REMOVED,
     ]);
     codes.extend(guardrails_image_lint::codes::ALL);
     codes.sort_unstable();

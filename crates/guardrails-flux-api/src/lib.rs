@@ -5,9 +5,8 @@
 //! `apiVersion` is in a `*.toolkit.fluxcd.io` group) it reports:
 //!
 //! - an `apiVersion` the target Flux release deprecates or no longer serves
-//!   ([`codes::DEPRECATED_API`], and for the image automation APIs the per-kind codes
-//!   [`codes::IMAGE_POLICY_API_REMOVED`], [`codes::IMAGE_REPOSITORY_API_REMOVED`] and
-//!   [`codes::AUTOMATION_API_REMOVED`]), or one it does not know ([`codes::UNKNOWN_API`]);
+//!   ([`codes::DEPRECATED_API`], one code whatever the group), or one it does not know
+//!   ([`codes::UNKNOWN_API`]);
 //! - for a current version of GitRepository, OCIRepository, HelmRepository, Kustomization,
 //!   HelmRelease, ImageRepository, ImagePolicy and ImageUpdateAutomation, every schema
 //!   problem ([`codes::SCHEMA`]): unknown fields, wrong types, missing required fields,
@@ -32,6 +31,7 @@ mod version;
 use guardrails_yaml::{Node, Span};
 
 pub use apis::{ApiStatus, api_status, is_flux_api};
+pub use schema::closest;
 pub use version::{FluxVersion, ParseFluxVersionError};
 
 /// The stable finding codes.
@@ -39,20 +39,12 @@ pub mod codes {
     /// Unknown field, wrong type, missing required field, invalid enum value, malformed
     /// duration or URL in a current Flux API version. Error.
     pub const SCHEMA: &str = "flux::schema";
-    /// A deprecated Flux API version (Warning), or a removed one outside the image APIs
-    /// (Error).
+    /// A deprecated (Warning) or removed (Error) Flux API version, whatever the group.
     pub const DEPRECATED_API: &str = "flux::deprecated-api";
     /// An `apiVersion`/`kind` in a Flux group that the target release does not serve and
     /// this crate does not know as removed: a typo, or a version from a newer release.
     /// Warning.
     pub const UNKNOWN_API: &str = "flux::unknown-api";
-    /// ImagePolicy on a removed (Error) or deprecated (Warning) `image.toolkit.fluxcd.io`
-    /// version.
-    pub const IMAGE_POLICY_API_REMOVED: &str = "image-policy::api-removed";
-    /// ImageRepository on a removed (Error) or deprecated (Warning) version.
-    pub const IMAGE_REPOSITORY_API_REMOVED: &str = "image-repository::api-removed";
-    /// ImageUpdateAutomation on a removed (Error) or deprecated (Warning) version.
-    pub const AUTOMATION_API_REMOVED: &str = "automation::api-removed";
 }
 
 /// How serious a finding is.
@@ -98,6 +90,11 @@ pub fn check_patch(doc: &Node, flux: FluxVersion) -> Vec<Finding> {
 }
 
 fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
+    // The API table starts at Flux 2.0 (the first GA APIs): what a 0.x release served is
+    // not judged, rather than judged wrongly.
+    if flux < FluxVersion::new(2, 0) {
+        return Vec::new();
+    }
     let Some(api_node) = doc.get("apiVersion") else {
         return Vec::new();
     };
@@ -133,7 +130,7 @@ fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
                 .map(|removed| format!(" and removed in Flux {removed}"))
                 .unwrap_or_default();
             vec![Finding {
-                code: version_code(api_version, kind),
+                code: codes::DEPRECATED_API,
                 severity: Severity::Warning,
                 message: format!(
                     "{api_version} is deprecated{removal}; use {replacement} (run `flux migrate`)"
@@ -150,7 +147,7 @@ fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
             replacement,
             removed_in,
         } => vec![Finding {
-            code: version_code(api_version, kind),
+            code: codes::DEPRECATED_API,
             severity: Severity::Error,
             message: format!(
                 "{api_version} was removed in Flux {removed_in}; use {replacement} (run `flux migrate`)"
@@ -164,20 +161,6 @@ fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
             missing: false,
         }],
         ApiStatus::Unknown => vec![unknown_api(api_node, kind_node, api_version, kind, flux)],
-    }
-}
-
-/// The code for a deprecated or removed version: image APIs have one code per kind, so the
-/// image automation checks can be configured together.
-fn version_code(api_version: &str, kind: &str) -> &'static str {
-    let image_group = api_version
-        .split_once('/')
-        .is_some_and(|(group, _)| group == apis::IMAGE_GROUP);
-    match (image_group, kind) {
-        (true, "ImagePolicy") => codes::IMAGE_POLICY_API_REMOVED,
-        (true, "ImageRepository") => codes::IMAGE_REPOSITORY_API_REMOVED,
-        (true, "ImageUpdateAutomation") => codes::AUTOMATION_API_REMOVED,
-        _ => codes::DEPRECATED_API,
     }
 }
 

@@ -499,7 +499,7 @@ fn duration_hint(text: &str, hours: bool) -> Option<String> {
 /// The candidate closest to `name` within edit distance 2 (case differences count as
 /// one edit in total), ties going to the earlier candidate; failing that, the only
 /// candidate that `name` abbreviates (`HelmRepo` for `HelmRepository`).
-pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let mut best: Option<(usize, &'a str)> = None;
     for &candidate in candidates {
         let distance = if candidate.eq_ignore_ascii_case(name) {

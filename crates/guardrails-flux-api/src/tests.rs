@@ -409,7 +409,7 @@ fn removed_image_api_is_an_error_in_2_9_and_a_warning_in_2_8() {
     let findings = check_at(&policy, "2.9");
     assert_eq!(
         summary(&findings),
-        vec![(codes::IMAGE_POLICY_API_REMOVED, Severity::Error, 2)]
+        vec![(codes::DEPRECATED_API, Severity::Error, 2)]
     );
     assert_eq!(
         findings[0].message,
@@ -418,7 +418,7 @@ fn removed_image_api_is_an_error_in_2_9_and_a_warning_in_2_8() {
     let findings = check_at(&policy, "v2.8.3");
     assert_eq!(
         summary(&findings),
-        vec![(codes::IMAGE_POLICY_API_REMOVED, Severity::Warning, 2)]
+        vec![(codes::DEPRECATED_API, Severity::Warning, 2)]
     );
     assert!(
         findings[0]
@@ -432,7 +432,7 @@ fn removed_image_api_is_an_error_in_2_9_and_a_warning_in_2_8() {
     );
     assert_eq!(
         summary(&check_at(&repository, "2.7")),
-        vec![(codes::IMAGE_REPOSITORY_API_REMOVED, Severity::Warning, 2)]
+        vec![(codes::DEPRECATED_API, Severity::Warning, 2)]
     );
     let automation = IMAGE_UPDATE_AUTOMATION.replace(
         "image.toolkit.fluxcd.io/v1",
@@ -441,7 +441,7 @@ fn removed_image_api_is_an_error_in_2_9_and_a_warning_in_2_8() {
     let findings = check(&automation);
     assert_eq!(
         summary(&findings),
-        vec![(codes::AUTOMATION_API_REMOVED, Severity::Error, 2)]
+        vec![(codes::DEPRECATED_API, Severity::Error, 2)]
     );
     assert!(findings[0].message.contains("removed in Flux 2.7"));
 }

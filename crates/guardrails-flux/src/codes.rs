@@ -6,6 +6,12 @@ pub const YAML_LIMIT: &str = "yaml::limit";
 pub const YAML_NOT_TEXT: &str = "yaml::not-text";
 pub const MISSING_PATH: &str = "kustomize::missing-path";
 pub const BUILD_FAILED: &str = "kustomize::build-failed";
+pub const PATCH_TARGET: &str = "kustomize::patch-target";
+pub const PATCH_FAILED: &str = "kustomize::patch-failed";
+pub const DUPLICATE_ID: &str = "kustomize::duplicate-id";
+pub const CYCLE: &str = "kustomize::cycle";
+pub const INVALID_KUSTOMIZATION: &str = "kustomize::invalid-kustomization";
+pub const REPLACEMENT: &str = "kustomize::replacement";
 pub const PATH_ESCAPES_ROOT: &str = "kustomize::path-escapes-root";
 pub const REMOTE_BASE: &str = "kustomize::remote-base";
 pub const HELM_CHARTS: &str = "kustomize::helm-charts";
@@ -30,6 +36,12 @@ pub const ALL: &[&str] = &[
     YAML_NOT_TEXT,
     MISSING_PATH,
     BUILD_FAILED,
+    PATCH_TARGET,
+    PATCH_FAILED,
+    DUPLICATE_ID,
+    CYCLE,
+    INVALID_KUSTOMIZATION,
+    REPLACEMENT,
     PATH_ESCAPES_ROOT,
     REMOTE_BASE,
     HELM_CHARTS,

@@ -3,7 +3,7 @@
 //! `postBuild.substituteFrom` reads.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use guardrails_yaml::{Node, Span, Value};
 
@@ -28,6 +28,25 @@ pub struct FluxKustomization {
 }
 
 impl FluxKustomization {
+    /// It applies the directory that holds its own file: the sync object of a cluster
+    /// (`flux bootstrap`'s `flux-system`, or the same written by hand under another name),
+    /// so its GitRepository is the repository this file is in.
+    pub fn applies_itself(&self, repo_root: &Path) -> bool {
+        let Some((path, _)) = &self.path else {
+            return false;
+        };
+        if path.contains("${")
+            || self
+                .source_kind
+                .as_deref()
+                .is_some_and(|k| k != "GitRepository")
+        {
+            return false;
+        }
+        let dir = crate::paths::join_normalized(repo_root, path.trim_start_matches('/'));
+        dir != repo_root && self.file.starts_with(&dir)
+    }
+
     pub fn display_name(&self) -> String {
         match &self.namespace {
             Some(ns) => format!("{ns}/{}", self.name),

@@ -51,18 +51,49 @@ pub fn declared(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path)
             }
             continue;
         }
-        if !text.contains("FluxInstance") && !text.contains("instance:") {
+        let origin = |line: usize| format!("{}:{line}", paths::display(file, repo_root));
+        // Flux installed from its own manifests at a release tag: a kustomize remote
+        // resource `github.com/fluxcd/flux2/manifests/install?ref=v2.3.0`.
+        for (number, line) in text.lines().enumerate() {
+            if let Some(version) = install_ref(line) {
+                found.push(Detected {
+                    version,
+                    origin: origin(number + 1),
+                    file: file.clone(),
+                });
+            }
+        }
+        let mentions_instance = text.contains("FluxInstance") || text.contains("instance:");
+        let mentions_manifests = text.contains("fluxcd/flux2") || text.contains("flux-manifests");
+        if !mentions_instance && !mentions_manifests {
             continue;
         }
         let Some(Ok(docs)) = sources.documents(file) else {
             continue;
         };
         for doc in docs {
-            // A FluxInstance, or the values of the operator's `flux-instance` chart.
             let node = match doc.str_at(&["kind"]) {
+                // The Flux Operator's FluxInstance.
                 Some("FluxInstance") => doc.at(&["spec", "distribution", "version"]),
+                // The operator's `flux-instance` chart, with its values inline or in a
+                // values file that a generator turns into the release's `valuesFrom`.
                 Some("HelmRelease") => {
                     doc.at(&["spec", "values", "instance", "distribution", "version"])
+                }
+                None => doc.at(&["instance", "distribution", "version"]),
+                // Flux's own install manifests as a source at a release tag: a
+                // GitRepository of github.com/fluxcd/flux2, or the OCI artifact
+                // `oci://ghcr.io/fluxcd/flux-manifests` `flux bootstrap` can also use.
+                Some("GitRepository" | "OCIRepository") => {
+                    let url = doc.str_at(&["spec", "url"]).unwrap_or_default();
+                    let flux_manifests = url.trim_end_matches(".git").ends_with("fluxcd/flux2")
+                        || url.ends_with("fluxcd/flux-manifests");
+                    flux_manifests
+                        .then(|| {
+                            doc.at(&["spec", "ref", "tag"])
+                                .or_else(|| doc.at(&["spec", "ref", "semver"]))
+                        })
+                        .flatten()
                 }
                 _ => None,
             };
@@ -72,13 +103,28 @@ pub fn declared(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path)
             if let Some(version) = node.as_str().and_then(newest_admitted) {
                 found.push(Detected {
                     version,
-                    origin: format!("{}:{}", paths::display(file, repo_root), node.span.line),
+                    origin: origin(node.span.line),
                     file: file.clone(),
                 });
             }
         }
     }
     found
+}
+
+/// The release of a kustomize remote resource on Flux's install manifests
+/// (`github.com/fluxcd/flux2/manifests/install?ref=v2.3.0`, also with `https://` and `//`).
+fn install_ref(line: &str) -> Option<FluxVersion> {
+    let at = line.find("fluxcd/flux2")?;
+    let rest = &line[at..];
+    if !rest.contains("manifests") {
+        return None;
+    }
+    let version = &rest[rest.find("ref=")? + "ref=".len()..];
+    let end = version
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .unwrap_or(version.len());
+    version[..end].parse().ok()
 }
 
 /// The release each cluster runs: the oldest declared by a file its tree reads or by its
@@ -152,6 +198,25 @@ pub fn newest_admitted(range: &str) -> Option<FluxVersion> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn install_manifests_at_a_tag_name_their_release() {
+        let v = |s: &str| install_ref(s).map(|v| v.to_string());
+        assert_eq!(
+            v("  - github.com/fluxcd/flux2/manifests/install?ref=v0.31.4").as_deref(),
+            Some("0.31")
+        );
+        assert_eq!(
+            v("- https://github.com/fluxcd/flux2//manifests/install?ref=v2.9.0 # pinned")
+                .as_deref(),
+            Some("2.9")
+        );
+        assert_eq!(
+            v("  - github.com/fluxcd/flux2/manifests/install").as_deref(),
+            None
+        );
+        assert_eq!(v("  - github.com/example/app?ref=v1.2.3").as_deref(), None);
+    }
 
     #[test]
     fn ranges_admit_their_newest_release() {

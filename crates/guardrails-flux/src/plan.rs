@@ -157,6 +157,11 @@ pub struct Plan {
     sourceignore_files: Vec<PathBuf>,
     yaml_files: Vec<PathBuf>,
     file_repositories: Vec<GitRepository>,
+    /// GitRepositories that are this checkout whatever their URL: `flux-system` and the
+    /// sources of Kustomizations that apply themselves (a cluster's sync object).
+    pub own_sources: BTreeSet<String>,
+    /// Kustomization files inside a Flux Kustomization's directory that no build reads.
+    pub orphans: BTreeSet<PathBuf>,
 }
 
 impl Plan {
@@ -260,6 +265,14 @@ impl Plan {
             }
         }
 
+        let own_sources = std::iter::once("flux-system".to_owned())
+            .chain(
+                file_kustomizations
+                    .iter()
+                    .filter(|ks| ks.applies_itself(repo_root))
+                    .filter_map(|ks| ks.source_name.clone()),
+            )
+            .collect();
         let mut plan = Plan {
             repo_root: repo_root.to_path_buf(),
             graph,
@@ -283,6 +296,8 @@ impl Plan {
             sourceignore_files: inventory.sourceignore_files.clone(),
             yaml_files: inventory.yaml_files.clone(),
             file_repositories: file_repositories.clone(),
+            own_sources,
+            orphans: BTreeSet::new(),
             flux_version: FluxVersion::CURRENT,
             flux_version_origin: String::new(),
         };
@@ -350,9 +365,12 @@ impl Plan {
         );
         let flux_read = plan.flux_read_files();
         let broken = checks.check_files(&files, &plan.patch_files, &flux_read, &mut plan.sources);
+        plan.orphans = plan.orphans(&flux_read);
         for &k in &plan.affected_kustomizations() {
-            let applied_by_flux = flux_read.contains(&plan.graph.kustomizations[k].file);
-            checks.check_kustomization(&plan.graph, k, applied_by_flux, &mut plan.sources);
+            let file = &plan.graph.kustomizations[k].file;
+            let applied_by_flux = flux_read.contains(file);
+            let orphan = plan.orphans.contains(file);
+            checks.check_kustomization(&plan.graph, k, applied_by_flux, orphan, &mut plan.sources);
         }
         let affected_flux: BTreeSet<usize> = plan
             .affected
@@ -394,7 +412,9 @@ impl Plan {
         });
         plan.in_scope = in_scope;
         plan.lint_image_automation(&inventory.yaml_files, options, report);
-        report.extend(std::mem::take(&mut checks.diagnostics));
+        let mut found = std::mem::take(&mut checks.diagnostics);
+        plan.name_what_breaks(&mut found);
+        report.extend(found);
         report.notes.extend(std::mem::take(&mut checks.notes));
         let unused = plan.report_unused();
         report.extend(unused.into_iter().filter(|d| {
@@ -410,6 +430,45 @@ impl Plan {
             );
         }
         Ok(plan)
+    }
+
+    /// A fault in a file that builds read (a YAML error in a shared base, a missing
+    /// entry) names every affected overlay and Flux Kustomization it stops from building.
+    fn name_what_breaks(&self, diagnostics: &mut [Diagnostic]) {
+        const BREAKS_BUILDS: [&str; 8] = [
+            codes::YAML_SYNTAX,
+            codes::YAML_LIMIT,
+            codes::YAML_NOT_TEXT,
+            codes::MISSING_PATH,
+            codes::PATH_ESCAPES_ROOT,
+            codes::REMOTE_BASE,
+            codes::HELM_CHARTS,
+            codes::PLUGIN,
+        ];
+        for diagnostic in diagnostics {
+            if !BREAKS_BUILDS.contains(&diagnostic.code)
+                || diagnostic.severity != guardrails_report::Severity::Error
+            {
+                continue;
+            }
+            let Some(file) = diagnostic.file().map(|f| self.repo_root.join(f)) else {
+                continue;
+            };
+            let mut broken: Vec<String> = self
+                .affected
+                .iter()
+                .map(|&t| &self.targets[t])
+                .filter(|t| t.closure.contains(&file))
+                // An overlay's own kustomization file breaks that overlay: no need to say.
+                .filter(|t| !(t.flux.is_empty() && t.anchor == file))
+                .map(|t| t.label.clone())
+                .collect();
+            broken.sort();
+            broken.dedup();
+            for label in broken {
+                diagnostic.breaks.push(label);
+            }
+        }
     }
 
     /// Image automation lint (part 2): builds the repository-wide index once and reports
@@ -467,7 +526,7 @@ impl Plan {
         let bootstrap = self
             .file_repositories
             .iter()
-            .find(|r| r.name == "flux-system");
+            .find(|r| self.own_sources.contains(&r.name));
         let other_repositories = self
             .file_repositories
             .iter()
@@ -833,6 +892,28 @@ impl Plan {
         }
     }
 
+    /// Kustomization files below the directory of a Flux build (not the repository's top
+    /// level) that no Flux build reads: retired or disabled, not deployed.
+    fn orphans(&self, flux_read: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+        let flux_dirs: BTreeSet<&PathBuf> = self
+            .targets
+            .iter()
+            .filter(|t| !t.flux.is_empty() && t.dir != self.repo_root)
+            .map(|t| &t.dir)
+            .collect();
+        self.graph
+            .kustomizations
+            .iter()
+            .filter(|k| !flux_read.contains(&k.file))
+            .filter(|k| {
+                flux_dirs
+                    .iter()
+                    .any(|d| k.dir != **d && k.dir.starts_with(d))
+            })
+            .map(|k| k.file.clone())
+            .collect()
+    }
+
     pub fn jobs_to_render(&self) -> Vec<usize> {
         self.affected
             .iter()
@@ -927,8 +1008,14 @@ impl Plan {
     }
 
     /// Turns one render's result into diagnostics.
-    pub fn absorb(&mut self, result: RenderResult, report: &mut Report, stats: &mut Stats) {
-        crate::rendered::absorb(self, result, report, stats);
+    pub fn absorb(
+        &mut self,
+        builder: Option<&dyn crate::build_failure::BuildDir>,
+        result: RenderResult,
+        report: &mut Report,
+        stats: &mut Stats,
+    ) {
+        crate::rendered::absorb(self, builder, result, report, stats);
     }
 }
 

@@ -472,7 +472,7 @@ impl Plan {
         let Some(name) = ks.source_name.as_deref() else {
             return Err("it names no source".to_owned());
         };
-        if name == "flux-system" {
+        if self.own_sources.contains(name) {
             return Ok(());
         }
         let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
@@ -495,11 +495,24 @@ impl Plan {
         let bootstrap = applied
             .iter()
             .chain(inputs.file_repositories)
-            .find(|r| r.name == "flux-system");
-        match other_repository(repo, &inputs.options.remote_urls, bootstrap) {
-            Some(reason) => Err(reason),
-            None => Ok(()),
+            .find(|r| self.own_sources.contains(&r.name));
+        if let Some(reason) = other_repository(repo, &inputs.options.remote_urls, bootstrap) {
+            return Err(reason);
         }
+        // Without a `flux-system` source to compare with, a GitRepository of this URL on a
+        // named branch may be another branch of it (a tenant's branch): its path missing
+        // here says it is, not that the path is wrong.
+        if let (Some(branch), None, Some((path, _))) = (&repo.branch, bootstrap, &ks.path) {
+            let dir = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
+            if !dir.exists() && !path.contains("${") {
+                return Err(format!(
+                    "its GitRepository `{}` follows branch `{branch}`, and spec.path `{path}` is \
+                     not in this checkout: that branch is another source",
+                    repo.name
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A render can only apply Flux Kustomizations, sources and substitution variables
@@ -727,16 +740,17 @@ impl Plan {
     }
 }
 
-/// Why a GitRepository (not `flux-system`) is another source than this checkout: its URL
-/// is neither one of the checkout's remotes nor the `flux-system` GitRepository's (the
-/// repository `flux bootstrap` was run for, known even in a clone without remotes), or it
-/// follows another branch than `flux-system`.
+/// Why a GitRepository (not `flux-system`, not `bootstrap`) is another source than this
+/// checkout: its URL is neither one of the checkout's remotes nor the bootstrap
+/// GitRepository's (`flux-system`, or the source of a Kustomization that applies itself:
+/// the repository the cluster syncs from, known even in a clone without remotes), or it
+/// follows another branch than that one.
 pub fn other_repository(
     repo: &GitRepository,
     remote_urls: &[String],
     bootstrap: Option<&GitRepository>,
 ) -> Option<String> {
-    if repo.name == "flux-system" {
+    if repo.name == "flux-system" || bootstrap.is_some_and(|b| b.name == repo.name) {
         return None;
     }
     let url = repo.url.as_deref()?;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use guardrails_report::{Diagnostic, Report, Severity};
 use guardrails_yaml::{Limits, Node, Span};
 
+use crate::build_failure::{self, BuildDir};
 use crate::cache::RenderCache;
 use crate::flux::{FluxKustomization, VariableSource};
 use crate::plan::{Build, Plan, Target};
@@ -560,7 +561,13 @@ fn describe(kind: Option<&str>, namespace: &str, name: Option<&str>) -> String {
 }
 
 /// Turns one result into diagnostics, pointing at sources where they can be found.
-pub fn absorb(plan: &mut Plan, result: RenderResult, report: &mut Report, stats: &mut Stats) {
+pub fn absorb(
+    plan: &mut Plan,
+    builder: Option<&dyn BuildDir>,
+    result: RenderResult,
+    report: &mut Report,
+    stats: &mut Stats,
+) {
     // A render made while the cluster trees were built is counted there already.
     if !result.reused {
         stats.rendered += 1;
@@ -570,6 +577,11 @@ pub fn absorb(plan: &mut Plan, result: RenderResult, report: &mut Report, stats:
         }
     }
     stats.checked += 1;
+    if plan.targets[result.target].flux.is_empty() {
+        stats.checked_overlays += 1;
+    } else {
+        stats.checked_flux += plan.targets[result.target].flux.len();
+    }
     stats.checking += result.checking;
     let target = plan.targets[result.target].clone();
     let findings = match result.outcome {
@@ -578,7 +590,7 @@ pub fn absorb(plan: &mut Plan, result: RenderResult, report: &mut Report, stats:
             findings
         }
         Err(failure) => {
-            report.push(build_failed(plan, &target, &failure));
+            build_failed(plan, builder, &target, &failure, report);
             return;
         }
     };
@@ -731,38 +743,32 @@ pub fn absorb(plan: &mut Plan, result: RenderResult, report: &mut Report, stats:
                             .to_owned()
                     }
                 };
-                let post_build_span = ks.post_build.as_ref().map_or(ks.kind_span, |p| p.span);
-                let at_flux = at(
-                    &mut plan.sources,
-                    &ks.file,
-                    post_build_span,
-                    code,
-                    severity,
-                    format!(
-                        "Flux Kustomization {}: {message} (in {object} rendered from {})",
-                        ks.display_name(),
-                        target.label
-                    ),
-                    Some("postBuild of this Kustomization".to_owned()),
-                )
-                .with_help(help.clone());
-                report.push(at_flux);
-                if let Some((file, span)) = find_use(plan, &target, &expression) {
-                    let at_use = at(
+                // Once, where the variable is written, naming the build that substitutes
+                // it; at the postBuild only when the use cannot be found.
+                let d = match find_use(plan, &target, &expression) {
+                    Some((file, span)) => at(
                         &mut plan.sources,
                         &file,
                         span,
                         code,
                         severity,
-                        format!(
-                            "{message}: used here, substituted by Flux Kustomization {}",
-                            ks.display_name()
-                        ),
+                        format!("{message} (in {object})"),
                         Some(expression.clone()),
-                    )
-                    .with_help(help);
-                    report.push(at_use);
-                }
+                    ),
+                    None => {
+                        let span = ks.post_build.as_ref().map_or(ks.kind_span, |p| p.span);
+                        at(
+                            &mut plan.sources,
+                            &ks.file,
+                            span,
+                            code,
+                            severity,
+                            format!("{message} (in {object})"),
+                            Some("postBuild of this Kustomization".to_owned()),
+                        )
+                    }
+                };
+                report.push(d.with_help(help).breaking(target.label.clone()));
             }
         }
     }
@@ -828,88 +834,79 @@ fn find_use(plan: &mut Plan, target: &Target, expression: &str) -> Option<(PathB
     None
 }
 
-fn build_failed(plan: &mut Plan, target: &Target, failure: &BuildFailure) -> Diagnostic {
-    let named = named_file(&plan.repo_root, target, &failure.stderr);
-    // Paths in what the reader sees are the repository's, relative to its top level.
-    let root = plan.repo_root.to_string_lossy();
-    let relative = |text: &str| text.replace(&format!("{root}/"), "").replace(&*root, ".");
-    let stderr_text = relative(&failure.stderr);
-    let stderr: Vec<&str> = stderr_text.lines().collect();
-    let shown = stderr
+fn build_failed(
+    plan: &mut Plan,
+    builder: Option<&dyn BuildDir>,
+    target: &Target,
+    failure: &BuildFailure,
+    report: &mut Report,
+) {
+    let cause = build_failure::explain(
+        &plan.graph,
+        &mut plan.sources,
+        builder,
+        &target.dir,
+        &target.anchor,
+        failure,
+    );
+    let orphan = target.standalone && plan.orphans.contains(&target.anchor);
+    let severity = if orphan {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let message = format!(
+        "{}{}",
+        cause.sentence,
+        if orphan {
+            crate::source_checks::ORPHAN
+        } else {
+            ""
+        }
+    );
+    let diagnostic = match cause.span {
+        Some(span) => at(
+            &mut plan.sources,
+            &cause.file,
+            span,
+            cause.code,
+            severity,
+            message,
+            None,
+        ),
+        None => Diagnostic::new(cause.code, severity, message)
+            .with_path(paths::display(&cause.file, &plan.repo_root)),
+    };
+    let diagnostic = diagnostic.with_help(cause.help);
+    // An overlay failing on its own needs no "breaks itself".
+    report.push(if cause.culprit == target.dir && target.flux.is_empty() {
+        diagnostic
+    } else {
+        diagnostic.breaking(target.label.clone())
+    });
+    // kustomize's own words, for `--verbose`: trimmed, the repository's paths relative.
+    let lines: Vec<&str> = cause.raw.lines().collect();
+    let mut raw = lines
         .iter()
         .take(12)
         .copied()
         .collect::<Vec<_>>()
         .join("\n");
-    let more = if stderr.len() > 12 {
-        format!("\n… {} more lines", stderr.len() - 12)
-    } else {
-        String::new()
-    };
-    let mut d = Diagnostic::error(
-        codes::BUILD_FAILED,
-        format!(
-            "{} does not build{}: {}",
-            target.label,
-            named
-                .as_ref()
-                .map(|f| format!(" (the error names {})", paths::display(f, &plan.repo_root)))
-                .unwrap_or_default(),
-            headline(&stderr_text)
-        ),
-    )
-    .with_help(format!(
-        "command: {}\n{shown}{more}",
-        relative(&failure.command)
-    ));
-    d = match named {
-        Some(file) => d.with_path(paths::display(&file, &plan.repo_root)),
-        None => d.with_path(paths::display(&target.anchor, &plan.repo_root)),
-    };
-    d
-}
-
-/// The renderer's error in one line. kustomize prints deprecation warnings first
-/// (`# Warning: 'patchesJson6902' is deprecated…`), and `kubectl kustomize` wraps the error
-/// in a klog line (`E1123 … run.go:72] "command failed" err="…"`), so the first line is
-/// rarely the message.
-fn headline(stderr: &str) -> String {
-    let mut lines = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty());
-    let Some(line) = lines
-        .clone()
-        .find(|line| !is_warning(line))
-        .or_else(|| lines.next())
-    else {
-        return "the renderer failed".to_owned();
-    };
-    if let Some(start) = line.find(" err=\"") {
-        let quoted = &line[start + " err=\"".len()..];
-        let quoted = quoted.strip_suffix('"').unwrap_or(quoted);
-        return quoted.replace("\\\"", "\"");
+    if lines.len() > 12 {
+        raw.push_str(&format!("\n… {} more lines", lines.len() - 12));
     }
-    line.strip_prefix("Error: ").unwrap_or(line).to_owned()
+    report.note(
+        cause.code,
+        format!(
+            "{}: {} said: {raw}",
+            target.label,
+            build_failure::relative_paths(&failure.command, &plan.repo_root)
+        ),
+    );
 }
 
-fn is_warning(line: &str) -> bool {
-    let line = line.trim_start_matches('#').trim_start();
-    let klog_warning = line
-        .strip_prefix('W')
-        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
-    klog_warning || line.starts_with("Warning:") || line.starts_with("warning:")
-}
-
-/// A file of the build that the renderer's message names, if any.
-fn named_file(repo_root: &Path, target: &Target, stderr: &str) -> Option<PathBuf> {
-    target
-        .closure
-        .iter()
-        .filter(|f| !f.ends_with("kustomization.yaml") || stderr.contains(&*f.to_string_lossy()))
-        .find(|file| {
-            stderr.contains(&*file.to_string_lossy())
-                || stderr.contains(&paths::display(file, repo_root))
-        })
-        .cloned()
+impl BuildDir for RenderContext<'_> {
+    fn build_dir(&self, dir: &Path) -> Result<String, BuildFailure> {
+        self.renderer.build(dir, self.timeout)
+    }
 }

@@ -15,6 +15,11 @@ use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
 use crate::{Options, codes, paths};
 
+/// Said of a kustomization inside a Flux Kustomization's tree that nothing builds (its
+/// parent's entry commented out): a fault there deploys nothing until it is listed again.
+pub const ORPHAN: &str = " (nothing builds this directory: no kustomization lists it and no Flux \
+    Kustomization points at it)";
+
 pub struct Checks {
     repo_root: PathBuf,
     allow_remote_bases: bool,
@@ -201,6 +206,7 @@ impl Checks {
         graph: &Graph,
         k: usize,
         applied_by_flux: bool,
+        orphan: bool,
         sources: &mut Sources,
     ) {
         let kustomization = &graph.kustomizations[k];
@@ -273,8 +279,13 @@ impl Checks {
                 }
                 Resolved::Remote => None,
             };
-            if let Some((code, severity, message, help)) = finding {
+            if let Some((code, mut severity, mut message, mut help)) = finding {
                 blocked = true;
+                if orphan && severity == Severity::Error {
+                    severity = Severity::Warning;
+                    message.push_str(ORPHAN);
+                    help = format!("{help}; or delete the directory if it is retired");
+                }
                 let d =
                     at(sources, &file, input.span, code, severity, message, None).with_help(help);
                 self.diagnostics.push(d);

@@ -37,6 +37,11 @@ impl Sources {
         }
     }
 
+    /// The repository's top level: what displayed paths are relative to.
+    pub fn repo_root(&self) -> &Path {
+        &self.repo_root
+    }
+
     /// Reads `path` once; later calls return the same text.
     pub fn load(&mut self, path: &Path) -> &Source {
         let repo_root = &self.repo_root;

@@ -19,7 +19,7 @@
 //!
 //! This crate never reads files, the environment or the network, never runs kustomize or a
 //! controller, and never prints. It does not judge API versions or object schemas: removed
-//! image API versions (`image-policy::api-removed`, …) and unknown fields of Flux objects
+//! image API versions (`flux::deprecated-api`) and unknown fields of Flux objects
 //! (a Flux Kustomization's `spec.images` included) belong to `guardrails-flux-api`, which
 //! also rejects a `sourceRef.kind` or `update.strategy` outside their enums — the two places
 //! where `automation::source-ref` / `automation::strategy` say the same thing in the terms

@@ -78,6 +78,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// A file the finding is about when its text is not at hand (no snippet is shown).
     pub path: Option<PathBuf>,
+    /// What the problem breaks (overlays, Flux Kustomizations), when the cause is written
+    /// in a file they share: one finding lists them all instead of repeating per build.
+    pub breaks: Vec<String>,
 }
 
 impl Diagnostic {
@@ -90,6 +93,7 @@ impl Diagnostic {
             source: None,
             labels: Vec::new(),
             path: None,
+            breaks: Vec::new(),
         }
     }
 
@@ -125,6 +129,30 @@ impl Diagnostic {
         });
         self.source = Some(source);
         self
+    }
+
+    /// Adds what the problem breaks (kept once, in the order given).
+    pub fn breaking(mut self, what: impl Into<String>) -> Self {
+        let what = what.into();
+        if !self.breaks.contains(&what) {
+            self.breaks.push(what);
+        }
+        self
+    }
+
+    /// The message with what it breaks, as people read it.
+    pub fn full_message(&self) -> String {
+        const SHOWN: usize = 4;
+        match self.breaks.len() {
+            0 => self.message.clone(),
+            n => {
+                let mut listed = self.breaks[..n.min(SHOWN)].join(", ");
+                if n > SHOWN {
+                    listed.push_str(&format!(" and {} more", n - SHOWN));
+                }
+                format!("{}; breaks {listed}", self.message)
+            }
+        }
     }
 
     pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
@@ -176,6 +204,40 @@ impl Report {
 
     pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         self.diagnostics.extend(diagnostics);
+    }
+
+    /// What the report found, in one line: `3 errors, 1 warning in 2 files`, or
+    /// `no problems found`.
+    pub fn tally(&self) -> String {
+        let count = |severity| {
+            self.diagnostics
+                .iter()
+                .filter(|d| d.severity == severity)
+                .count()
+        };
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+        if errors + warnings == 0 {
+            return "no problems found".to_owned();
+        }
+        let files: std::collections::BTreeSet<_> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != Severity::Advice)
+            .filter_map(Diagnostic::file)
+            .collect();
+        let mut parts = Vec::new();
+        if errors > 0 {
+            parts.push(plural(errors, "error"));
+        }
+        if warnings > 0 {
+            parts.push(plural(warnings, "warning"));
+        }
+        let mut text = parts.join(", ");
+        if !files.is_empty() {
+            text.push_str(&format!(" in {}", plural(files.len(), "file")));
+        }
+        text
     }
 
     pub fn has_errors(&self) -> bool {

@@ -104,8 +104,8 @@ struct MietteAdapter<'a> {
 impl<'a> MietteAdapter<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Self {
         let message = match (&diagnostic.source, &diagnostic.path) {
-            (None, Some(path)) => format!("{}: {}", path.display(), diagnostic.message),
-            _ => diagnostic.message.clone(),
+            (None, Some(path)) => format!("{}: {}", path.display(), diagnostic.full_message()),
+            _ => diagnostic.full_message(),
         };
         let source = diagnostic.source.as_ref().map(|s| {
             NamedSource::new(s.path.display().to_string(), s.text.to_string()).with_language("yaml")
@@ -177,6 +177,9 @@ struct JsonDiagnostic<'a> {
     line: Option<usize>,
     column: Option<usize>,
     help: Option<&'a str>,
+    /// What the problem breaks; absent when it breaks nothing beyond its file.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    breaks: &'a [String],
 }
 
 fn json_line(out: &mut String, diagnostic: &Diagnostic) {
@@ -189,6 +192,7 @@ fn json_line(out: &mut String, diagnostic: &Diagnostic) {
         line: location.map(|l| l.line),
         column: location.map(|l| l.column),
         help: diagnostic.help.as_deref(),
+        breaks: &diagnostic.breaks,
     };
     // Serialising plain strings and numbers cannot fail.
     if let Ok(text) = serde_json::to_string(&record) {
@@ -214,7 +218,7 @@ fn github_line(out: &mut String, diagnostic: &Diagnostic) {
         properties.push(format!("line={}", location.line));
         properties.push(format!("col={}", location.column));
     }
-    let mut message = diagnostic.message.clone();
+    let mut message = diagnostic.full_message();
     if let Some(help) = &diagnostic.help {
         message.push_str("\nhelp: ");
         message.push_str(help);

@@ -1,0 +1,288 @@
+//! Every finding lands on its cause: a fault seeded into a shared base, an overlay or a
+//! component is reported at the file and line a reviewer must open, names the builds it
+//! breaks, and says so once. Each case runs the way pre-commit runs the hook (the changed
+//! file) and the way CI does (`--all`). Every fixture is written here, for this project.
+
+use serde_json::Value;
+
+use crate::flux_trees::{bootstrap, flux_kustomization};
+use crate::flux_validate::{assert_reported, available, validate};
+use crate::harness::Sandbox;
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27.0\n";
+
+/// Two clusters; prod patches the shared base, staging adds a component to it.
+fn fleet() -> Sandbox {
+    let sandbox = Sandbox::empty();
+    for cluster in ["prod", "staging"] {
+        bootstrap(&sandbox, cluster);
+        sandbox.write(
+            &format!("clusters/{cluster}/apps.yaml"),
+            &flux_kustomization("apps", &format!("./apps/{cluster}"), ""),
+        );
+    }
+    sandbox.write("apps/base/kustomization.yaml", "resources:\n  - web.yaml\n");
+    sandbox.write("apps/base/web.yaml", DEPLOYMENT);
+    sandbox.write(
+        "apps/prod/kustomization.yaml",
+        "resources:\n  - ../base\npatches:\n  - path: replicas.yaml\n",
+    );
+    sandbox.write(
+        "apps/prod/replicas.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  replicas: 3\n",
+    );
+    sandbox.write(
+        "apps/staging/kustomization.yaml",
+        "resources:\n  - ../base\ncomponents:\n  - ../components/debug\n",
+    );
+    sandbox.write(
+        "apps/components/debug/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - target:\n      kind: Deployment\n      name: web\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/0/image\n        value: nginx:1.27.0-debug\n",
+    );
+    sandbox
+}
+
+/// Runs the hook as pre-commit would (`changed`) and as CI does (`--all`); both fail.
+fn both_ways(sandbox: &Sandbox, changed: &str) -> [Vec<Value>; 2] {
+    [&[changed][..], &["--all"][..]].map(|args| {
+        let (run, diagnostics) = validate(sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        for d in &diagnostics {
+            let text = d.to_string();
+            assert!(
+                !text.contains(&*sandbox.root.to_string_lossy()) && !text.contains("/tmp/"),
+                "a machine path leaked: {text}"
+            );
+        }
+        diagnostics
+    })
+}
+
+fn breaks(diagnostic: &Value) -> Vec<String> {
+    diagnostic["breaks"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|b| b.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn line_of(sandbox: &Sandbox, file: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(sandbox.work.join(file)).unwrap();
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("`{needle}` not in {file}")) as u64
+        + 1
+}
+
+/// The human report from the first line with `code`, the timing of the summary removed.
+fn human(sandbox: &Sandbox, changed: &str, code: &str) -> String {
+    let run = sandbox.hook("flux-kustomize-validate", &["--no-cache", changed]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: Vec<&str> = run
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with(code))
+        .collect();
+    let text = report.join("\n");
+    match text.rfind(" checked in ") {
+        Some(at) => format!("{} checked in [time]", &text[..at]),
+        None => text,
+    }
+}
+
+#[test]
+fn the_fleet_fixture_is_clean() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{diagnostics:?}", run.all());
+}
+
+#[test]
+fn a_renamed_base_object_lands_on_the_patch_that_no_longer_matches() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    sandbox.write(
+        "apps/base/web.yaml",
+        &DEPLOYMENT.replacen("name: web\n  namespace", "name: frontend\n  namespace", 1),
+    );
+    let overlay = "apps/prod/kustomization.yaml";
+    for diagnostics in both_ways(&sandbox, "apps/base/web.yaml") {
+        let found = assert_reported(
+            &diagnostics,
+            "kustomize::patch-target",
+            overlay,
+            line_of(&sandbox, overlay, "replicas.yaml"),
+        );
+        assert!(
+            found["message"]
+                .as_str()
+                .unwrap()
+                .contains("Deployment default/web"),
+            "{found}"
+        );
+        let broken = breaks(found);
+        assert!(
+            broken
+                .iter()
+                .any(|b| b.contains("flux-system/apps") && b.contains("clusters/prod")),
+            "{broken:?}"
+        );
+        assert!(!broken.iter().any(|b| b.contains("staging")), "{broken:?}");
+    }
+    insta::assert_snapshot!(
+        "patch_target_human",
+        human(&sandbox, "apps/base/web.yaml", "kustomize::patch-target")
+    );
+}
+
+#[test]
+fn a_json_patch_in_a_shared_component_lands_on_its_operation() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    let component = "apps/components/debug/kustomization.yaml";
+    let text = std::fs::read_to_string(sandbox.work.join(component)).unwrap();
+    sandbox.write(
+        component,
+        &text.replace("containers/0/image", "containers/2/image"),
+    );
+    for diagnostics in both_ways(&sandbox, component) {
+        let found = assert_reported(
+            &diagnostics,
+            "kustomize::patch-failed",
+            component,
+            line_of(&sandbox, component, "containers/2/image"),
+        );
+        let broken = breaks(found);
+        assert!(
+            broken.iter().any(|b| b.contains("clusters/staging")),
+            "{broken:?}"
+        );
+    }
+    insta::assert_snapshot!(
+        "patch_failed_human",
+        human(&sandbox, component, "kustomize::patch-failed")
+    );
+}
+
+#[test]
+fn an_object_defined_twice_lands_on_the_entry_that_adds_it_again() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    sandbox.write("apps/prod/web-copy.yaml", DEPLOYMENT);
+    let overlay = "apps/prod/kustomization.yaml";
+    sandbox.write(
+        overlay,
+        "resources:\n  - ../base\n  - web-copy.yaml\npatches:\n  - path: replicas.yaml\n",
+    );
+    for diagnostics in both_ways(&sandbox, "apps/prod/web-copy.yaml") {
+        let found = assert_reported(
+            &diagnostics,
+            "kustomize::duplicate-id",
+            overlay,
+            line_of(&sandbox, overlay, "web-copy.yaml"),
+        );
+        assert!(
+            found["message"].as_str().unwrap().contains("web-copy.yaml"),
+            "{found}"
+        );
+    }
+    insta::assert_snapshot!(
+        "duplicate_id_human",
+        human(
+            &sandbox,
+            "apps/prod/web-copy.yaml",
+            "kustomize::duplicate-id"
+        )
+    );
+}
+
+#[test]
+fn a_yaml_error_in_a_shared_base_names_every_build_it_breaks() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    sandbox.write(
+        "apps/base/web.yaml",
+        &DEPLOYMENT.replacen("  selector:\n", "  selector: [\n", 1),
+    );
+    for diagnostics in both_ways(&sandbox, "apps/base/web.yaml") {
+        let found: Vec<&Value> = diagnostics
+            .iter()
+            .filter(|d| d["code"] == "yaml::syntax")
+            .collect();
+        assert_eq!(found.len(), 1, "once: {diagnostics:?}");
+        assert_eq!(found[0]["file"], "apps/base/web.yaml");
+        let broken = breaks(found[0]);
+        for cluster in ["clusters/prod", "clusters/staging"] {
+            assert!(broken.iter().any(|b| b.contains(cluster)), "{broken:?}");
+        }
+        // No second, noisier renderer error for what is already explained.
+        assert!(
+            !diagnostics
+                .iter()
+                .any(|d| d["code"].as_str().unwrap().starts_with("kustomize::")),
+            "{diagnostics:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_kustomization_field_lands_on_its_key() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    let overlay = "apps/prod/kustomization.yaml";
+    sandbox.write(
+        overlay,
+        "resources:\n  - ../base\npatchs:\n  - path: replicas.yaml\n",
+    );
+    for diagnostics in both_ways(&sandbox, overlay) {
+        let found = assert_reported(&diagnostics, "kustomize::invalid-kustomization", overlay, 3);
+        assert!(
+            found["help"]
+                .as_str()
+                .unwrap()
+                .contains("did you mean `patches`"),
+            "{found}"
+        );
+    }
+}
+
+#[test]
+fn one_base_broken_for_two_clusters_is_one_finding() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    // Both clusters build the base; a cycle in it breaks both.
+    sandbox.write(
+        "apps/base/kustomization.yaml",
+        "resources:\n  - web.yaml\n  - ../loop\n",
+    );
+    sandbox.write("apps/loop/kustomization.yaml", "resources:\n  - ../base\n");
+    for diagnostics in both_ways(&sandbox, "apps/base/kustomization.yaml") {
+        let cycles: Vec<&Value> = diagnostics
+            .iter()
+            .filter(|d| d["code"] == "kustomize::cycle")
+            .collect();
+        assert_eq!(cycles.len(), 1, "{diagnostics:?}");
+        let broken = breaks(cycles[0]);
+        for cluster in ["clusters/prod", "clusters/staging"] {
+            assert!(broken.iter().any(|b| b.contains(cluster)), "{broken:?}");
+        }
+    }
+}
