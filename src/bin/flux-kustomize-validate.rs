@@ -136,6 +136,7 @@ fn main() -> ExitCode {
         flux_version: cli.flux_version,
         cache_dir,
         timeout: Duration::from_secs(cli.timeout.max(1)),
+        current_branch: workspace.as_ref().and_then(|w| w.head_branch.clone()),
         remote_urls: workspace.map(|w| w.remote_urls).unwrap_or_default(),
         want_renderer_version: cli.output.verbose,
         lanes: if cli.lanes.is_empty() {

@@ -945,17 +945,26 @@ fn a_branch_of_this_repository_that_is_not_checked_out_is_another_source() {
         "tenants/team.yaml",
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: team\n  namespace: team\nspec:\n  interval: 1m\n  url: https://example.test/org/fleet\n  ref:\n    branch: team\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: team\n  namespace: team\nspec:\n  interval: 5m\n  path: ./staging\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: team\n",
     );
-    // `./staging` exists on branch `team` only.
-    let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        diagnostics
-            .iter()
-            .any(|d| d["code"] == "flux::external-source"
-                && d["message"].as_str().unwrap().contains("branch `team`")),
-        "{:?}",
-        diagnostics
-    );
+    // `./staging` exists on branch `team` only; `./` exists here, but holds `main`'s
+    // files, not `team`'s.
+    for path in ["./staging", "./"] {
+        let text = std::fs::read_to_string(sandbox.work.join("tenants/team.yaml")).unwrap();
+        sandbox.write(
+            "tenants/team.yaml",
+            &text
+                .replace("path: ./staging\n", &format!("path: {path}\n"))
+                .replace("path: ./\n", &format!("path: {path}\n")),
+        );
+        let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
+        assert_eq!(run.code, 0, "{path}: {}", run.all());
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d["code"] == "flux::external-source"
+                    && d["message"].as_str().unwrap().contains("branch `team`")),
+            "{path}: {diagnostics:?}"
+        );
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod flux_attribution;
+mod flux_layouts;
 mod flux_trees;
 mod flux_validate;
 mod harness;

@@ -7,6 +7,7 @@
 //! directory and private temporary directories: never to the user's tree. It never prints
 //! and never exits; findings come back as a [`Report`].
 
+mod artifacts;
 mod batch;
 mod build_failure;
 pub mod cache;
@@ -63,6 +64,9 @@ pub struct Options {
     /// URLs of the repository's git remotes: a Flux GitRepository with another URL is
     /// another repository, whose paths cannot be checked here.
     pub remote_urls: Vec<String>,
+    /// The branch the checkout has checked out: a GitRepository of this repository on
+    /// another branch holds other content.
+    pub current_branch: Option<String>,
     /// Ask the renderer for its kustomize version even without a cache (for `--verbose`).
     pub want_renderer_version: bool,
     /// Promotion lanes and the tag prefix of each, for the image automation lint.

@@ -160,8 +160,20 @@ pub struct Plan {
     /// GitRepositories that are this checkout whatever their URL: `flux-system` and the
     /// sources of Kustomizations that apply themselves (a cluster's sync object).
     pub own_sources: BTreeSet<String>,
-    /// Kustomization files inside a Flux Kustomization's directory that no build reads.
-    pub orphans: BTreeSet<PathBuf>,
+    /// Kustomization files no Flux build reads that cannot be Flux's either: inside a
+    /// Flux Kustomization's directory, or ignored by the repository's Flux source; with
+    /// the reason said after their findings (which are warnings).
+    pub orphans: std::collections::BTreeMap<PathBuf, &'static str>,
+    /// Some Flux Kustomization of this repository was not followed: its source is an
+    /// OCIRepository, a Bucket or an ExternalArtifact, whose contents the checkout may be.
+    /// A Kustomization that no followed tree applies may then be applied (and patched)
+    /// by that tree.
+    pub unfollowed_tree: bool,
+    /// Directories of this checkout that its CI pushes as OCI artifacts.
+    pub artifact_roots: Vec<PathBuf>,
+    /// The repository has cluster entry points of its own (a bootstrap, a sync object,
+    /// a FluxInstance): a Kustomization none of their trees applies may be retired.
+    pub has_entry_points: bool,
 }
 
 impl Plan {
@@ -297,7 +309,10 @@ impl Plan {
             yaml_files: inventory.yaml_files.clone(),
             file_repositories: file_repositories.clone(),
             own_sources,
-            orphans: BTreeSet::new(),
+            orphans: Default::default(),
+            unfollowed_tree: false,
+            artifact_roots: crate::artifacts::pushed_roots(repo_root),
+            has_entry_points: false,
             flux_version: FluxVersion::CURRENT,
             flux_version_origin: String::new(),
         };
@@ -364,12 +379,31 @@ impl Plan {
                 .cloned(),
         );
         let flux_read = plan.flux_read_files();
-        let broken = checks.check_files(&files, &plan.patch_files, &flux_read, &mut plan.sources);
+        // A field missing in a Kustomization that no followed tree applies may be set by
+        // the patches of a parent the hook could not render.
+        let mut uncertain = std::collections::BTreeMap::new();
+        if plan.unfollowed_tree {
+            for file in files.iter().filter(|f| !flux_read.contains(*f)) {
+                uncertain.insert(file.clone(), source_checks::UNFOLLOWED_PARENT);
+            }
+        }
+        for file in &files {
+            if !flux_read.contains(file) && plan.ignored_by_own_sources(file) {
+                uncertain.insert(file.clone(), source_checks::IGNORED_FILE);
+            }
+        }
+        let broken = checks.check_files(
+            &files,
+            &plan.patch_files,
+            &flux_read,
+            &uncertain,
+            &mut plan.sources,
+        );
         plan.orphans = plan.orphans(&flux_read);
         for &k in &plan.affected_kustomizations() {
             let file = &plan.graph.kustomizations[k].file;
             let applied_by_flux = flux_read.contains(file);
-            let orphan = plan.orphans.contains(file);
+            let orphan = plan.orphans.get(file).copied();
             checks.check_kustomization(&plan.graph, k, applied_by_flux, orphan, &mut plan.sources);
         }
         let affected_flux: BTreeSet<usize> = plan
@@ -663,7 +697,9 @@ impl Plan {
         let ks = self.flux[index].clone();
         let path_text = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());
         let dir = paths::join_normalized(&repo_root, path_text.trim_start_matches('/'));
-        if !checks.check_flux_path(&ks, &dir, &mut self.sources) {
+        let applied_by_no_cluster = (self.has_entry_points || self.unfollowed_tree)
+            && self.clusters[self.flux_cluster[index]].out_of_band;
+        if !checks.check_flux_path(&ks, &dir, applied_by_no_cluster, &mut self.sources) {
             return None;
         }
         // Components the build appends (a missing one is the checks' finding, or
@@ -894,24 +930,60 @@ impl Plan {
 
     /// Kustomization files below the directory of a Flux build (not the repository's top
     /// level) that no Flux build reads: retired or disabled, not deployed.
-    fn orphans(&self, flux_read: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
-        let flux_dirs: BTreeSet<&PathBuf> = self
+    fn orphans(
+        &mut self,
+        flux_read: &BTreeSet<PathBuf>,
+    ) -> std::collections::BTreeMap<PathBuf, &'static str> {
+        let flux_dirs: BTreeSet<PathBuf> = self
             .targets
             .iter()
             .filter(|t| !t.flux.is_empty() && t.dir != self.repo_root)
-            .map(|t| &t.dir)
+            .map(|t| t.dir.clone())
             .collect();
-        self.graph
+        let unread: Vec<(PathBuf, PathBuf)> = self
+            .graph
             .kustomizations
             .iter()
             .filter(|k| !flux_read.contains(&k.file))
-            .filter(|k| {
-                flux_dirs
-                    .iter()
-                    .any(|d| k.dir != **d && k.dir.starts_with(d))
-            })
-            .map(|k| k.file.clone())
-            .collect()
+            .map(|k| (k.dir.clone(), k.file.clone()))
+            .collect();
+        let mut orphans = std::collections::BTreeMap::new();
+        for (dir, file) in unread {
+            if flux_dirs.iter().any(|d| dir != *d && dir.starts_with(d)) {
+                orphans.insert(file, source_checks::ORPHAN);
+            } else if self.ignored_by_own_sources(&file) {
+                orphans.insert(file, source_checks::IGNORED_BY_SOURCE);
+            }
+        }
+        orphans
+    }
+
+    /// Whether every source that is this repository (`flux-system`, a sync object's)
+    /// leaves `file` out of its artifact. Only said when the repository narrows its
+    /// sources itself (a `spec.ignore`, a `.sourceignore`): the defaults exclude no
+    /// manifests.
+    pub fn ignored_by_own_sources(&mut self, file: &Path) -> bool {
+        let ignores: Vec<Option<String>> = {
+            let own: Vec<Option<String>> = self
+                .file_repositories
+                .iter()
+                .filter(|r| self.own_sources.contains(&r.name))
+                .map(|r| r.ignore.clone())
+                .collect();
+            if own.is_empty() { vec![None] } else { own }
+        };
+        if self.sourceignore_files.is_empty() && ignores.iter().all(Option::is_none) {
+            return false;
+        }
+        let repo_root = self.repo_root.clone();
+        ignores.into_iter().all(|spec_ignore| {
+            self.source_ignores
+                .entry(spec_ignore.clone())
+                .or_insert_with(|| {
+                    SourceIgnore::load(&repo_root, &self.sourceignore_files, spec_ignore.as_deref())
+                })
+                .is_ignored(file)
+        })
     }
 
     pub fn jobs_to_render(&self) -> Vec<usize> {

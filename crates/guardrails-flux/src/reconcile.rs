@@ -46,6 +46,9 @@ pub struct Cluster {
     /// Kustomizations (namespace, name) already in the tree: a bootstrap's own
     /// `flux-system` Kustomization comes out of its render again.
     seen: HashSet<(String, String)>,
+    /// Not a bootstrap, sync object or FluxInstance: an overlay or a Kustomization file
+    /// that nothing in the repository applies, taken as applied out of band.
+    pub out_of_band: bool,
 }
 
 /// A Flux Kustomization waiting for its turn.
@@ -149,12 +152,37 @@ impl Plan {
         let mut reached: HashSet<(PathBuf, String)> = HashSet::new();
         let mut considered: HashSet<(PathBuf, String)> = HashSet::new();
         let mut pending = Vec::new();
-        let bootstraps = inputs
+        // Entry points: `flux bootstrap`'s sync object, a FluxInstance, and a sync object
+        // under another name (a Kustomization under its own path: `cluster` applying
+        // `./kubernetes/main/flux`) that no bootstrap's tree holds. They go first, so that
+        // an overlay they build is not taken for one applied out of band.
+        let bootstrap_dirs: Vec<PathBuf> = inputs
             .file_kustomizations
             .iter()
             .filter(|ks| is_bootstrap(ks))
+            .filter_map(|ks| ks.path.as_ref())
+            .map(|(p, _)| paths::join_normalized(&self.repo_root, p.trim_start_matches('/')))
+            .collect();
+        let repo_root = self.repo_root.clone();
+        let bootstraps = inputs
+            .file_kustomizations
+            .iter()
+            .filter(|ks| {
+                is_bootstrap(ks)
+                    || (ks.applies_itself(&repo_root)
+                        && !bootstrap_dirs.iter().any(|d| ks.file.starts_with(d)))
+            })
             .chain(inputs.instances);
+        // A Kustomization of an artifact this checkout may be (not one pushed from it):
+        // the hook cannot follow that tree, which may apply and patch what it finds.
+        self.unfollowed_tree = inputs.file_kustomizations.iter().any(|ks| {
+            ks.source_kind
+                .as_deref()
+                .is_some_and(|kind| kind != "GitRepository")
+                && self.artifact_dir(ks).is_none()
+        });
         for ks in bootstraps {
+            self.has_entry_points = true;
             considered.insert((ks.file.clone(), ks.name.clone()));
             let cluster = self.new_cluster(&ks.file, ks.path.as_ref().map(|(p, _)| p.as_str()));
             pending.push(Pending {
@@ -172,10 +200,31 @@ impl Plan {
             .map(|ks| &ks.file)
             .collect();
         let flux_read = self.flux_read_files();
+        // An overlay a Flux Kustomization of this checkout builds is not applied out of
+        // band: that Kustomization (an entry point found below) applies it, patches and all.
+        let built_by_flux: BTreeSet<PathBuf> = inputs
+            .file_kustomizations
+            .iter()
+            .filter(|ks| {
+                ks.source_kind
+                    .as_deref()
+                    .is_none_or(|kind| kind == "GitRepository")
+                    || self.artifact_dir(ks).is_some()
+            })
+            .filter_map(|ks| {
+                let ks = self.in_checkout(ks.clone());
+                let (path, _) = ks.path.as_ref()?;
+                (!path.contains("${"))
+                    .then(|| paths::join_normalized(&self.repo_root, path.trim_start_matches('/')))
+            })
+            .collect();
         let mut standalone = Vec::new();
         for k in self.graph.roots() {
             let kustomization = &self.graph.kustomizations[k];
-            if kustomization.component || flux_read.contains(&kustomization.file) {
+            if kustomization.component
+                || flux_read.contains(&kustomization.file)
+                || built_by_flux.contains(&kustomization.dir)
+            {
                 continue;
             }
             let mut closure = BTreeSet::new();
@@ -192,6 +241,7 @@ impl Plan {
                 let t = result.target;
                 let cluster = self.new_cluster(&self.targets[t].anchor.clone(), None);
                 self.clusters[cluster].name = self.targets[t].label.clone();
+                self.clusters[cluster].out_of_band = true;
                 self.keep_render(t, &result);
                 if let Some(text) = &result.text {
                     pending.extend(self.discover(t, None, cluster, text, &mut reached));
@@ -233,6 +283,13 @@ impl Plan {
                     self.unused.push(ks.clone());
                     continue;
                 }
+                // Left out of the artifact by this repository's own source (an archive
+                // under `spec.ignore: /*` + `!/kubernetes`): no cluster can apply it.
+                if self.ignored_by_own_sources(&ks.file) {
+                    considered.insert(id);
+                    checks.note_ignored(ks);
+                    continue;
+                }
                 candidates.push(ks);
             }
             // The top-most first, all of them at once: a file no other candidate's path
@@ -245,11 +302,36 @@ impl Plan {
                         .map_or(".", |(p, _)| p.trim_start_matches('/')),
                 )
             };
-            let dirs: Vec<PathBuf> = candidates.iter().map(|ks| path_dir(ks)).collect();
-            let depth =
-                |ks: &FluxKustomization| dirs.iter().filter(|d| ks.file.starts_with(d)).count();
-            let top = candidates.iter().map(|ks| depth(ks)).min();
-            for ks in candidates.iter().filter(|ks| Some(depth(ks)) == top) {
+            // Only a Kustomization of a Git source can apply files of this checkout (one
+            // of an OCIRepository at `./` holds none of them), and a Kustomization under
+            // its own path (a sync object) is an entry point, not applied by itself.
+            let dirs: Vec<(usize, PathBuf)> = candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, ks)| {
+                    ks.source_kind
+                        .as_deref()
+                        .is_none_or(|kind| kind == "GitRepository")
+                        || self.artifact_dir(ks).is_some()
+                })
+                .map(|(i, ks)| (i, path_dir(&self.in_checkout((*ks).clone()))))
+                .collect();
+            let depth_of = |i: usize, ks: &FluxKustomization| {
+                dirs.iter()
+                    .filter(|(j, d)| *j != i && ks.file.starts_with(d))
+                    .count()
+            };
+            let depths: Vec<usize> = candidates
+                .iter()
+                .enumerate()
+                .map(|(i, ks)| depth_of(i, ks))
+                .collect();
+            let top = depths.iter().copied().min();
+            for (_, ks) in candidates
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(depths[*i]) == top)
+            {
                 considered.insert((ks.file.clone(), ks.name.clone()));
                 // Entries in one directory are one cluster's.
                 let name = ks
@@ -258,7 +340,11 @@ impl Plan {
                     .map_or_else(|| ".".to_owned(), |d| paths::display(d, &self.repo_root));
                 let cluster = match self.clusters.iter().position(|c| c.name == name) {
                     Some(existing) => existing,
-                    None => self.new_cluster(&ks.file, None),
+                    None => {
+                        let cluster = self.new_cluster(&ks.file, None);
+                        self.clusters[cluster].out_of_band = true;
+                        cluster
+                    }
                 };
                 pending.push(Pending {
                     cluster,
@@ -342,6 +428,7 @@ impl Plan {
                     checks.note_external(&ks, &reason);
                     continue;
                 }
+                let ks = self.in_checkout(ks);
                 let index = self.flux.len();
                 let vars = self.variables_for(&ks, cluster, inputs);
                 self.flux_cluster.push(cluster);
@@ -453,6 +540,28 @@ impl Plan {
         })
     }
 
+    /// The directory an OCIRepository Kustomization builds when its artifact is pushed
+    /// from this checkout (see [`crate::artifacts`]).
+    fn artifact_dir(&self, ks: &FluxKustomization) -> Option<PathBuf> {
+        if ks.source_kind.as_deref() != Some("OCIRepository") {
+            return None;
+        }
+        let (path, _) = ks.path.as_ref()?;
+        if path.contains("${") {
+            return None;
+        }
+        crate::artifacts::resolve(&self.artifact_roots, path)
+    }
+
+    /// A Kustomization of an artifact pushed from this checkout, with its path written
+    /// as the checkout's (`./kubernetes/apps/overlays/prod` for `./apps/overlays/prod`).
+    fn in_checkout(&self, mut ks: FluxKustomization) -> FluxKustomization {
+        if let (Some(dir), Some((path, _))) = (self.artifact_dir(&ks), ks.path.as_mut()) {
+            *path = format!("./{}", paths::display(&dir, &self.repo_root));
+        }
+        ks
+    }
+
     /// Whether the Kustomization's source is this checkout; `Err` says why not.
     /// `flux bootstrap` names this repository's GitRepository `flux-system`; any other
     /// GitRepository is this repository only when its URL is one of the checkout's remotes
@@ -464,6 +573,9 @@ impl Plan {
         inputs: &Inputs<'_>,
     ) -> Result<(), String> {
         let kind = ks.source_kind.as_deref().unwrap_or("GitRepository");
+        if kind == "OCIRepository" && self.artifact_dir(ks).is_some() {
+            return Ok(());
+        }
         if kind != "GitRepository" {
             return Err(format!(
                 "its source is a {kind}, whose contents are not this checkout"
@@ -500,10 +612,20 @@ impl Plan {
             return Err(reason);
         }
         // Without a `flux-system` source to compare with, a GitRepository of this URL on a
-        // named branch may be another branch of it (a tenant's branch): its path missing
-        // here says it is, not that the path is wrong.
-        if let (Some(branch), None, Some((path, _))) = (&repo.branch, bootstrap, &ks.path) {
+        // named branch may be another branch of it (a tenant's branch): another branch than
+        // the one checked out, or its path missing here, says it is.
+        if let (Some(branch), None) = (&repo.branch, bootstrap) {
+            let path = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());
             let dir = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
+            let current = inputs.options.current_branch.as_deref();
+            if current.is_some_and(|c| c != branch) {
+                return Err(format!(
+                    "its GitRepository `{}` follows branch `{branch}`, and this checkout is on \
+                     `{}`: that branch is another source",
+                    repo.name,
+                    current.unwrap_or_default()
+                ));
+            }
             if !dir.exists() && !path.contains("${") {
                 return Err(format!(
                     "its GitRepository `{}` follows branch `{branch}`, and spec.path `{path}` is \
@@ -914,6 +1036,7 @@ mod tests {
             cache_dir: None,
             timeout: Duration::from_secs(10),
             remote_urls: Vec::new(),
+            current_branch: None,
             want_renderer_version: false,
             lanes: Vec::new(),
         }

@@ -849,21 +849,17 @@ fn build_failed(
         &target.anchor,
         failure,
     );
-    let orphan = target.standalone && plan.orphans.contains(&target.anchor);
-    let severity = if orphan {
+    let orphan = plan
+        .orphans
+        .get(&target.anchor)
+        .copied()
+        .filter(|_| target.standalone);
+    let severity = if orphan.is_some() {
         Severity::Warning
     } else {
         Severity::Error
     };
-    let message = format!(
-        "{}{}",
-        cause.sentence,
-        if orphan {
-            crate::source_checks::ORPHAN
-        } else {
-            ""
-        }
-    );
+    let message = format!("{}{}", cause.sentence, orphan.unwrap_or(""));
     let diagnostic = match cause.span {
         Some(span) => at(
             &mut plan.sources,

@@ -20,6 +20,17 @@ use crate::{Options, codes, paths};
 pub const ORPHAN: &str = " (nothing builds this directory: no kustomization lists it and no Flux \
     Kustomization points at it)";
 
+/// Why a field missing in a Flux object is only a warning: whoever applies it may set it.
+pub const UNFOLLOWED_PARENT: &str = " (no tree this checkout renders applies this object; \
+    the patches of one the hook cannot follow, an OCI or external artifact, may set it)";
+pub const IGNORED_FILE: &str = " (the repository's Flux source ignores this file, so no \
+    cluster applies it from here)";
+
+/// Why a kustomization outside every Flux tree is a warning: the repository's Flux source
+/// leaves it out of the artifact (`spec.ignore`, `.sourceignore`).
+pub const IGNORED_BY_SOURCE: &str = " (the repository's Flux source ignores this directory \
+    (spec.ignore or .sourceignore), so no cluster builds it)";
+
 pub struct Checks {
     repo_root: PathBuf,
     allow_remote_bases: bool,
@@ -90,12 +101,15 @@ impl Checks {
     /// object they patch is checked once rendered.
     /// `rendered_by_flux` files reach the cluster through a Flux build, whose render is
     /// checked: a field missing here may come from a parent Kustomization's patches, so
-    /// only the render says whether it is missing.
+    /// only the render says whether it is missing. In `uncertain_parent` files (applied by
+    /// no tree the hook follows, while one it cannot follow exists) a missing field is a
+    /// warning: that tree's patches may set it.
     pub fn check_files(
         &mut self,
         files: &BTreeSet<PathBuf>,
         patch_files: &BTreeSet<PathBuf>,
         rendered_by_flux: &BTreeSet<PathBuf>,
+        uncertain_parent: &std::collections::BTreeMap<PathBuf, &'static str>,
         sources: &mut Sources,
     ) -> BTreeSet<PathBuf> {
         let mut broken = BTreeSet::new();
@@ -173,10 +187,15 @@ impl Checks {
                 }
                 Ok(findings) => {
                     let rendered = rendered_by_flux.contains(file);
-                    for finding in findings.into_iter().filter(|f| !(rendered && f.missing)) {
-                        let severity = match finding.severity {
-                            guardrails_flux_api::Severity::Error => Severity::Error,
-                            guardrails_flux_api::Severity::Warning => Severity::Warning,
+                    let uncertain = uncertain_parent.get(file).copied();
+                    for mut finding in findings.into_iter().filter(|f| !(rendered && f.missing)) {
+                        let severity = match (finding.severity, uncertain) {
+                            (_, Some(why)) if finding.missing => {
+                                finding.message.push_str(why);
+                                Severity::Warning
+                            }
+                            (guardrails_flux_api::Severity::Error, _) => Severity::Error,
+                            (guardrails_flux_api::Severity::Warning, _) => Severity::Warning,
                         };
                         let mut d = at(
                             sources,
@@ -206,7 +225,7 @@ impl Checks {
         graph: &Graph,
         k: usize,
         applied_by_flux: bool,
-        orphan: bool,
+        orphan: Option<&'static str>,
         sources: &mut Sources,
     ) {
         let kustomization = &graph.kustomizations[k];
@@ -281,9 +300,9 @@ impl Checks {
             };
             if let Some((code, mut severity, mut message, mut help)) = finding {
                 blocked = true;
-                if orphan && severity == Severity::Error {
+                if let Some(why) = orphan.filter(|_| severity == Severity::Error) {
                     severity = Severity::Warning;
-                    message.push_str(ORPHAN);
+                    message.push_str(why);
                     help = format!("{help}; or delete the directory if it is retired");
                 }
                 let d =
@@ -374,10 +393,14 @@ impl Checks {
     }
 
     /// `spec.path` must exist inside the repository; returns whether it does.
+    /// `applied_by_no_cluster`: the Kustomization is an entry point only because no
+    /// cluster tree of the repository applies it (an archived or retired file while
+    /// bootstraps exist): its path is then a warning, since nothing may apply it at all.
     pub fn check_flux_path(
         &mut self,
         ks: &FluxKustomization,
         dir: &Path,
+        applied_by_no_cluster: bool,
         sources: &mut Sources,
     ) -> bool {
         let (text, span) = ks
@@ -412,19 +435,19 @@ impl Checks {
         } else {
             None
         };
-        let Some((code, message)) = problem else {
+        let Some((code, mut message)) = problem else {
             return true;
         };
-        let d = at(
-            sources,
-            &ks.file,
-            span,
-            code,
-            Severity::Error,
-            message,
-            None,
-        )
-        .with_help(
+        let severity = if applied_by_no_cluster {
+            message.push_str(
+                " (no cluster tree of this repository applies this Kustomization: if it is \
+                 retired, delete it)",
+            );
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let d = at(sources, &ks.file, span, code, severity, message, None).with_help(
             "spec.path is relative to the root of the source (this repository); \
              after moving a directory, update every Flux Kustomization that points at it",
         );
@@ -564,6 +587,20 @@ impl Checks {
                 );
             }
         }
+    }
+
+    pub fn note_ignored(&mut self, ks: &FluxKustomization) {
+        self.notes.push(
+            Diagnostic::advice(
+                codes::UNUSED,
+                format!(
+                    "not checking Flux Kustomization {}: the repository's Flux source ignores \
+                     its file (spec.ignore or .sourceignore), so no cluster applies it",
+                    ks.display_name()
+                ),
+            )
+            .with_path(self.show(&ks.file)),
+        );
     }
 
     pub fn note_external(&mut self, ks: &FluxKustomization, reason: &str) {

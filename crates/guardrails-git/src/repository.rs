@@ -227,6 +227,8 @@ pub struct Workspace {
     pub top_level: std::path::PathBuf,
     pub common_dir: std::path::PathBuf,
     pub remote_urls: Vec<String>,
+    /// The branch checked out (`main`), unless HEAD is detached or unborn.
+    pub head_branch: Option<String>,
 }
 
 impl Workspace {
@@ -246,10 +248,16 @@ impl Workspace {
                     .map(|url| url.to_bstring().to_string())
             })
             .collect();
+        let head_branch = repo
+            .head_name()
+            .ok()
+            .flatten()
+            .map(|name| name.shorten().to_string());
         Some(Workspace {
             top_level,
             common_dir: repo.common_dir().to_path_buf(),
             remote_urls,
+            head_branch,
         })
     }
 }

@@ -1,0 +1,297 @@
+//! Repository layouts seen on real, reconciling Flux repositories that once made false
+//! errors: a sync object under another name over a generated tree, a source that ignores
+//! an archive, a cluster synced from an OCI artifact that CI pushes from this checkout, and
+//! Kustomization files that no cluster applies. Every fixture is written here, for this
+//! project; each also proves the tree is still checked, with a seeded fault.
+
+use serde_json::Value;
+
+use crate::flux_trees::{bootstrap, flux_kustomization};
+use crate::flux_validate::{assert_reported, available, errors, validate};
+use crate::harness::Sandbox;
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {}:{}",
+                d["severity"], d["code"], d["file"], d["line"]
+            )
+        })
+        .collect()
+}
+
+fn config_map(name: &str, data: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n{data}"
+    )
+}
+
+/// A Kustomization of `source` (kind, name) at `path`, with `extra` spec lines.
+fn ks(name: &str, path: &str, source: (&str, &str), extra: &str) -> String {
+    format!(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  path: {path}\n  sourceRef:\n    kind: {}\n    name: {}\n{extra}",
+        source.0, source.1
+    )
+}
+
+const DEFAULTS: &str = "  interval: 10m\n  prune: true\n";
+
+/// The parent's patch that gives every child Kustomization its interval, prune and the
+/// variables it substitutes.
+const CHILD_DEFAULTS: &str = "  patches:\n    - patch: |-\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata:\n          name: not-used\n        spec:\n          interval: 10m\n          prune: true\n          postBuild:\n            substitute:\n              DOMAIN: example.test\n      target:\n        group: kustomize.toolkit.fluxcd.io\n        kind: Kustomization\n";
+
+#[test]
+fn a_sync_object_over_a_generated_tree_is_the_cluster_not_its_overlays() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    let home = ("GitRepository", "home");
+    // `cluster` applies its own directory, which has no kustomization file: Flux
+    // generates one holding `apps.yaml` and the `config/` kustomization.
+    sandbox.write(
+        "k8s/flux/config/cluster.yaml",
+        &format!(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: home\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.test/someone/home\n  ref:\n    branch: main\n---\n{}",
+            ks("cluster", "./k8s/flux", home, DEFAULTS)
+        ),
+    );
+    // Flux itself from an OCI artifact at `./`: it holds none of this checkout's files.
+    sandbox.write(
+        "k8s/flux/config/flux.yaml",
+        &ks("flux", "./", ("OCIRepository", "flux-manifests"), DEFAULTS),
+    );
+    sandbox.write(
+        "k8s/flux/config/kustomization.yaml",
+        "resources: [cluster.yaml, flux.yaml]\n",
+    );
+    sandbox.write(
+        "k8s/flux/apps.yaml",
+        &ks(
+            "apps",
+            "./k8s/apps",
+            home,
+            &format!("{DEFAULTS}{CHILD_DEFAULTS}"),
+        ),
+    );
+    // `k8s/apps` has no kustomization file either; each namespace directory lists the
+    // Kustomizations of its apps, which have neither interval nor prune of their own.
+    sandbox.write("k8s/apps/web/kustomization.yaml", "resources: [ks.yaml]\n");
+    sandbox.write(
+        "k8s/apps/web/ks.yaml",
+        &ks("web", "./k8s/apps/web/app", home, "  postBuild: {}\n"),
+    );
+    sandbox.write(
+        "k8s/apps/web/app/kustomization.yaml",
+        "resources: [cm.yaml]\n",
+    );
+    sandbox.write(
+        "k8s/apps/web/app/cm.yaml",
+        &config_map("web", "  host: web.${DOMAIN}\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{:?}", run.all(), codes(&diagnostics));
+    assert!(errors(&diagnostics).is_empty(), "{:?}", codes(&diagnostics));
+    let (run, _) = validate(&sandbox, &["--all", "-v"]);
+    assert!(
+        run.stdout.contains("clusters: k8s/flux;"),
+        "one cluster, from the sync object: {}",
+        run.stdout
+    );
+    // The child is built with what its parent gives it: an undefined variable is found.
+    sandbox.write(
+        "k8s/apps/web/app/cm.yaml",
+        &config_map("web", "  host: web.${DOMAN}\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["k8s/apps/web/app/cm.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "flux::unresolved-variable",
+        "k8s/apps/web/app/cm.yaml",
+        7,
+    );
+}
+
+#[test]
+fn what_the_repository_source_ignores_is_no_cluster_input() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    // The bootstrap source ships only `clusters/` and `apps/`.
+    let sync = "clusters/prod/flux-system/gotk-sync.yaml";
+    let text = std::fs::read_to_string(sandbox.work.join(sync)).unwrap();
+    sandbox.write(
+        sync,
+        &text.replacen(
+            "  ref:\n    branch: main\n",
+            "  ref:\n    branch: main\n  ignore: |\n    /*\n    !/clusters\n    !/apps\n",
+            1,
+        ),
+    );
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps", ""),
+    );
+    sandbox.write("apps/kustomization.yaml", "resources: [web.yaml]\n");
+    sandbox.write("apps/web.yaml", &config_map("web", "  a: b\n"));
+    // An archive of retired apps: a Kustomization pointing at a deleted path, and an
+    // overlay listing a deleted file.
+    sandbox.write(
+        ".archive/old/ks.yaml",
+        &flux_kustomization("old", "./apps/old", ""),
+    );
+    sandbox.write(
+        ".archive/old/app/kustomization.yaml",
+        "resources: [gone.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{:?}", run.all(), codes(&diagnostics));
+    let missing = diagnostics
+        .iter()
+        .find(|d| d["code"] == "kustomize::missing-path")
+        .unwrap_or_else(|| panic!("{:?}", codes(&diagnostics)));
+    assert_eq!(missing["severity"], "warning");
+    assert!(
+        missing["message"].as_str().unwrap().contains("ignores"),
+        "{missing}"
+    );
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "flux::path-not-found"),
+        "{:?}",
+        codes(&diagnostics)
+    );
+    // What the source ships is still checked.
+    sandbox.write(
+        "apps/kustomization.yaml",
+        "resources: [web.yaml, gone.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["apps/kustomization.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "kustomize::missing-path",
+        "apps/kustomization.yaml",
+        1,
+    );
+}
+
+#[test]
+fn a_cluster_synced_from_an_artifact_ci_pushes_from_this_checkout_is_built_from_it() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    let artifact = ("OCIRepository", "flux-system");
+    sandbox.write(
+        ".github/workflows/push.yaml",
+        "on: push\njobs:\n  push:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          flux push artifact oci://registry.example.test/fleet:$(git rev-parse --short HEAD) \\\n            --path=\"./kubernetes\" \\\n            --source=\"$(git config --get remote.origin.url)\"\n",
+    );
+    // Paths are the artifact's: `./apps/...` is `kubernetes/apps/...` here.
+    sandbox.write(
+        "kubernetes/clusters/prod/cluster.yaml",
+        &ks(
+            "cluster",
+            "./apps/overlays/prod",
+            artifact,
+            &format!("{DEFAULTS}{CHILD_DEFAULTS}"),
+        ),
+    );
+    sandbox.write(
+        "kubernetes/apps/overlays/prod/kustomization.yaml",
+        "resources: [../../base/web/ks.yaml]\n",
+    );
+    sandbox.write(
+        "kubernetes/apps/base/web/ks.yaml",
+        &ks("web", "./apps/base/web/app", artifact, "  postBuild: {}\n"),
+    );
+    sandbox.write(
+        "kubernetes/apps/base/web/app/kustomization.yaml",
+        "resources: [cm.yaml]\n",
+    );
+    sandbox.write(
+        "kubernetes/apps/base/web/app/cm.yaml",
+        &config_map("web", "  host: web.${DOMAIN}\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{:?}", run.all(), codes(&diagnostics));
+    assert!(
+        !diagnostics.iter().any(|d| d["severity"] == "warning"),
+        "the parent's patches are applied, nothing is missing: {:?}",
+        codes(&diagnostics)
+    );
+    // The app is built from this checkout: a fault in it is found.
+    sandbox.write(
+        "kubernetes/apps/base/web/app/kustomization.yaml",
+        "resources: [cm.yaml, gone.yaml]\n",
+    );
+    let (run, diagnostics) = validate(
+        &sandbox,
+        &["kubernetes/apps/base/web/app/kustomization.yaml"],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "kustomize::missing-path",
+        "kubernetes/apps/base/web/app/kustomization.yaml",
+        1,
+    );
+    // Without the CI push the artifact may be anything: the tree is not followed, and
+    // what it would give its children (interval, prune, paths inside the artifact) is
+    // not claimed missing.
+    std::fs::remove_dir_all(sandbox.work.join(".github")).unwrap();
+    sandbox.write(
+        "kubernetes/apps/base/web/app/kustomization.yaml",
+        "resources: [cm.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{:?}", run.all(), codes(&diagnostics));
+}
+
+#[test]
+fn a_kustomization_file_no_cluster_applies_has_its_path_checked_as_a_warning() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps", ""),
+    );
+    sandbox.write("apps/kustomization.yaml", "resources: [web.yaml]\n");
+    sandbox.write("apps/web.yaml", &config_map("web", "  a: b\n"));
+    sandbox.write(
+        "retired/kyverno/ks.yaml",
+        &flux_kustomization("kyverno", "./apps/kyverno", ""),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let found = assert_reported(
+        &diagnostics,
+        "flux::path-not-found",
+        "retired/kyverno/ks.yaml",
+        8,
+    );
+    assert_eq!(found["severity"], "warning");
+    // Applied by the cluster, the same path is an error.
+    sandbox.write(
+        "apps/kustomization.yaml",
+        "resources: [web.yaml, ../retired/kyverno/ks.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let found = assert_reported(
+        &diagnostics,
+        "flux::path-not-found",
+        "retired/kyverno/ks.yaml",
+        8,
+    );
+    assert_eq!(found["severity"], "error");
+}
