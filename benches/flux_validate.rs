@@ -279,13 +279,15 @@ fn run_hook(hook: &Path, dir: &Path, args: &[&str]) -> (Duration, u64) {
         std::thread::sleep(Duration::from_millis(2));
     };
     let elapsed = start.elapsed();
-    if status.code() != Some(0) {
+    // Findings (exit 1: the safeops corpus has one, two Kustomizations applying its lane
+    // Namespaces) are a result; only a hook that could not run (exit 2) spoils the figure.
+    if !matches!(status.code(), Some(0 | 1)) {
         use std::io::{Read, Seek};
         let mut stderr = stderr;
         let mut text = String::new();
         stderr.rewind().unwrap();
         stderr.read_to_string(&mut text).unwrap();
-        panic!("the hook failed on clean input: {args:?}\n{text}");
+        panic!("the hook could not run: {args:?}\n{text}");
     }
     (elapsed, peak)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use gitops_guardrails::cli::{self, Output, OutputArgs};
-use guardrails_context::Environment;
+use guardrails_context::{Client, Environment, HookContext, Invocation, Stage};
 use guardrails_flux::{FluxVersion, Options, RendererChoice};
 use guardrails_report::Diagnostic;
 
@@ -95,9 +95,8 @@ fn main() -> ExitCode {
     let env = Environment::from_process();
     let output = Output::new(&cli.output, &env);
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let workspace = guardrails_git::open(&cwd)
-        .ok()
-        .and_then(|repo| guardrails_git::Workspace::of(&repo));
+    let repo = guardrails_git::open(&cwd).ok();
+    let workspace = repo.as_ref().and_then(guardrails_git::Workspace::of);
     let repo_root = workspace
         .as_ref()
         .map_or_else(|| cwd.clone(), |w| w.top_level.clone());
@@ -106,6 +105,43 @@ fn main() -> ExitCode {
         .flatten();
 
     let mut files = cli.files.clone();
+    // pre-commit and prek never pass deleted files: a commit (or push) that deletes or
+    // renames a file an entry names is caught only if the hook reads the deletions itself.
+    // The manifest runs the hook whatever changed (`always_run`), so that a commit deleting
+    // YAML files and changing nothing else still reaches it, with no files to check.
+    let framework = framework_run(&env);
+    if !cli.all && cli.from_ref.is_none() && (!files.is_empty() || framework.is_some()) {
+        let deleted = match &framework {
+            Some(FrameworkRun {
+                stage: Stage::PrePush,
+                refs: Some((from, to)),
+            }) => Some(guardrails_flux::changed_files(&repo_root, from, to)),
+            Some(FrameworkRun {
+                stage: Stage::PrePush,
+                refs: None,
+            }) => None,
+            _ => repo.as_ref().map(|repo| {
+                guardrails_git::staged_deletions(repo)
+                    .map(|d| d.into_iter().map(|f| repo_root.join(f)).collect())
+                    .map_err(|e| e.to_string())
+            }),
+        };
+        match deleted {
+            Some(Ok(deleted)) => {
+                for file in deleted {
+                    if !files.contains(&file) {
+                        files.push(file);
+                    }
+                }
+            }
+            Some(Err(error)) => return output.fail(Diagnostic::error(cli::CANNOT_RUN, error)),
+            None => {}
+        }
+        // Under a framework, no file at all means the change holds no YAML: nothing to do.
+        if files.is_empty() && framework.is_some() {
+            return output.finish(&Default::default());
+        }
+    }
     if files.is_empty()
         && !cli.all
         && let (Some(from), Some(to)) = (&cli.from_ref, &cli.to_ref)
@@ -180,4 +216,24 @@ fn cache_dir(workspace: Option<&guardrails_git::Workspace>, env: &Environment) -
             .map(|home| PathBuf::from(home).join(".cache"))
     })?;
     Some(base.join("gitops-guardrails").join(NAME))
+}
+
+/// A run started by pre-commit or prek: the stage, and for a push the refs it spans.
+struct FrameworkRun {
+    stage: Stage,
+    refs: Option<(String, String)>,
+}
+
+/// `None` when neither framework started the hook (a person, CI, or a `hooks/` shim,
+/// which passes every changed file, deleted ones included, itself).
+fn framework_run(env: &Environment) -> Option<FrameworkRun> {
+    let parents = guardrails_context::ancestors(cli::ANCESTOR_DEPTH);
+    let context = HookContext::resolve(&Invocation::default(), env, &parents);
+    if !matches!(context.client, Client::PreCommit | Client::Prek) {
+        return None;
+    }
+    Some(FrameworkRun {
+        stage: context.stage,
+        refs: context.from_ref.zip(context.to_ref),
+    })
 }

@@ -295,3 +295,63 @@ fn a_kustomization_file_no_cluster_applies_has_its_path_checked_as_a_warning() {
     );
     assert_eq!(found["severity"], "error");
 }
+
+#[test]
+fn one_object_applied_by_two_kustomizations_of_a_cluster_names_both() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    for app in ["web", "api"] {
+        sandbox.write(
+            &format!("clusters/prod/{app}.yaml"),
+            &flux_kustomization(app, &format!("./apps/{app}"), ""),
+        );
+        sandbox.write(
+            &format!("apps/{app}/kustomization.yaml"),
+            "resources: [config.yaml]\n",
+        );
+    }
+    // A copied file that still carries the other app's name, changed since.
+    sandbox.write(
+        "apps/web/config.yaml",
+        &config_map("shared", "  owner: web\n"),
+    );
+    sandbox.write(
+        "apps/api/config.yaml",
+        &config_map("shared", "  owner: api\n"),
+    );
+    // Among the builds a run renders: all of them with `--all` (CI); at commit, the
+    // affected ones only.
+    {
+        let (run, diagnostics) = validate(&sandbox, &["--all"]);
+        assert_eq!(run.code, 1, "{}", run.all());
+        for file in ["apps/web/config.yaml", "apps/api/config.yaml"] {
+            let found = assert_reported(&diagnostics, "flux::two-owners", file, 4);
+            let message = found["message"].as_str().unwrap();
+            assert!(
+                message.contains("flux-system/web") && message.contains("flux-system/api"),
+                "{message}"
+            );
+        }
+    }
+    // The same object written the same way: a warning (one prunes it from the other).
+    sandbox.write(
+        "apps/api/config.yaml",
+        &config_map("shared", "  owner: web\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let found = assert_reported(&diagnostics, "flux::two-owners", "apps/api/config.yaml", 4);
+    assert_eq!(found["severity"], "warning");
+    // Another name: no finding.
+    sandbox.write("apps/api/config.yaml", &config_map("api", "  owner: api\n"));
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        !diagnostics.iter().any(|d| d["code"] == "flux::two-owners"),
+        "{:?}",
+        codes(&diagnostics)
+    );
+}

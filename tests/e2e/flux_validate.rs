@@ -54,9 +54,32 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn corpus_sandbox() -> Sandbox {
     let sandbox = Sandbox::empty();
     copy_dir(&corpus(), &sandbox.work);
+    one_definition_per_lane_namespace(&sandbox.work);
     sandbox.git(&["add", "-A"]).assert_ok();
     sandbox.git(&["commit", "-q", "-m", "safeops"]).assert_ok();
     sandbox
+}
+
+/// The corpus's one real fault, repaired for the tests that seed their own: each frontend
+/// overlay applies its lane's Namespace without the labels the infrastructure
+/// Kustomization gives it (`flux::two-owners`, see
+/// `the_safeops_corpus_is_clean_but_for_namespaces_two_kustomizations_apply`). Written the
+/// same in both, it is a warning only.
+fn one_definition_per_lane_namespace(work: &Path) {
+    let infrastructure =
+        std::fs::read_to_string(work.join("flux/bootstrap/infrastructure/base/namespaces.yaml"))
+            .unwrap();
+    for lane in ["develop", "staging", "production"] {
+        let definition = infrastructure
+            .split("---\n")
+            .find(|doc| doc.contains(&format!("  name: {lane}\n")))
+            .unwrap_or_else(|| panic!("no Namespace {lane} in the infrastructure"));
+        std::fs::write(
+            work.join(format!("flux/apps/frontend/overlays/{lane}/namespace.yaml")),
+            format!("---\n{definition}"),
+        )
+        .unwrap();
+    }
 }
 
 /// The diagnostics of a `--format json` run.
@@ -137,14 +160,35 @@ pub(crate) fn errors(diagnostics: &[Value]) -> Vec<&Value> {
 }
 
 #[test]
-fn the_safeops_corpus_is_clean_and_its_empty_kustomization_is_skipped() {
+fn the_safeops_corpus_is_clean_but_for_namespaces_two_kustomizations_apply() {
     if !available() {
         return;
     }
-    let sandbox = corpus_sandbox();
+    let sandbox = Sandbox::empty();
+    copy_dir(&corpus(), &sandbox.work);
+    sandbox.git(&["add", "-A"]).assert_ok();
+    sandbox.git(&["commit", "-q", "-m", "safeops"]).assert_ok();
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
+    // The one real fault: each frontend overlay applies its lane's Namespace without the
+    // pod-security labels the infrastructure Kustomization gives it, so every
+    // reconciliation of one strips what the other set.
+    assert_eq!(run.code, 1, "{}", run.all());
+    for error in errors(&diagnostics) {
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            error["code"] == "flux::two-owners"
+                && message.starts_with("Namespace ")
+                && message.contains("flux-system/infrastructure")
+                && message.contains("written differently"),
+            "{error}"
+        );
+    }
+    assert_reported(
+        &diagnostics,
+        "flux::two-owners",
+        "flux/apps/frontend/overlays/develop/namespace.yaml",
+        5,
+    );
     let skipped: Vec<_> = diagnostics
         .iter()
         .filter(|d| d["code"] == "kustomize::empty")
@@ -556,6 +600,7 @@ fn a_flux_path_without_kustomization_is_generated_and_must_hold_only_manifests()
 fn corpus_with_hook(client: Client) -> Sandbox {
     let mut sandbox = Sandbox::empty();
     copy_dir(&corpus(), &sandbox.work);
+    one_definition_per_lane_namespace(&sandbox.work);
     if client != Client::Shim {
         sandbox.write(
             ".pre-commit-config.yaml",
@@ -596,6 +641,43 @@ per_client!(a_commit_that_breaks_an_overlay_is_refused, |client| {
     run.assert_refused("kustomize::missing-path");
     run.assert_contains("flux/apps/backend/base/kustomization.yaml");
 });
+
+per_client!(
+    a_commit_that_deletes_or_renames_a_loaded_file_is_refused,
+    |client| {
+        if !available() {
+            return;
+        }
+        let sandbox = corpus_with_hook(client);
+        // Frameworks pass no deleted file: the hook reads the deletion from the index.
+        sandbox
+            .git(&["rm", "-q", "flux/apps/backend/base/service.yaml"])
+            .assert_ok();
+        let run = sandbox.git(&["commit", "-q", "-m", "delete"]);
+        run.assert_refused("kustomize::missing-path");
+        run.assert_contains("flux/apps/backend/base/kustomization.yaml");
+        sandbox.git(&["reset", "-q", "--hard"]).assert_ok();
+        // A rename passes the new name only; the old one is still listed.
+        sandbox
+            .git(&[
+                "mv",
+                "flux/apps/backend/base/service.yaml",
+                "flux/apps/backend/base/svc.yaml",
+            ])
+            .assert_ok();
+        let run = sandbox.git(&["commit", "-q", "-m", "rename"]);
+        run.assert_refused("kustomize::missing-path");
+        sandbox.git(&["reset", "-q", "--hard"]).assert_ok();
+        // Deleting a file nothing loads is fine.
+        sandbox.write("docs/old.yaml", "a: 1\n");
+        sandbox.git(&["add", "docs/old.yaml"]).assert_ok();
+        sandbox.git(&["commit", "-q", "-m", "docs"]).assert_ok();
+        sandbox.git(&["rm", "-q", "docs/old.yaml"]).assert_ok();
+        sandbox
+            .git(&["commit", "-q", "-m", "drop docs"])
+            .assert_ok();
+    }
+);
 
 per_client!(only_staged_changes_are_validated, |client| {
     if !available() || client == Client::Shim {

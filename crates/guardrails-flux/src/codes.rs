@@ -27,6 +27,7 @@ pub const COMPONENT: &str = "flux::component";
 pub const EXTERNAL_SOURCE: &str = "flux::external-source";
 pub const UNUSED: &str = "flux::unused";
 pub const DUPLICATE_OBJECT: &str = "k8s::duplicate-object";
+pub const TWO_OWNERS: &str = "flux::two-owners";
 pub const MISSING_FIELD: &str = "k8s::missing-field";
 
 /// Every code, in the order the README documents them.
@@ -56,6 +57,7 @@ pub const ALL: &[&str] = &[
     COMPONENT,
     EXTERNAL_SOURCE,
     UNUSED,
+    TWO_OWNERS,
     DUPLICATE_OBJECT,
     MISSING_FIELD,
 ];

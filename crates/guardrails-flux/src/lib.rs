@@ -192,6 +192,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         rendered::run(&context, work, options.jobs.max(1), |result| {
             plan.absorb(Some(&context), result, &mut report, &mut stats)
         });
+        rendered::report_owners(&mut plan, &mut report);
         stats.rendering += render_started.elapsed();
     }
     if let Some(cache) = &pool.cache {

@@ -171,6 +171,9 @@ pub struct Plan {
     pub unfollowed_tree: bool,
     /// Directories of this checkout that its CI pushes as OCI artifacts.
     pub artifact_roots: Vec<PathBuf>,
+    /// Per cluster (and `kubeConfig` it applies to) and rendered object, the Flux
+    /// Kustomizations that apply it, their targets and the object's fingerprint there.
+    pub owners: crate::rendered::Owners,
     /// The repository has cluster entry points of its own (a bootstrap, a sync object,
     /// a FluxInstance): a Kustomization none of their trees applies may be retired.
     pub has_entry_points: bool,
@@ -313,6 +316,7 @@ impl Plan {
             unfollowed_tree: false,
             artifact_roots: crate::artifacts::pushed_roots(repo_root),
             has_entry_points: false,
+            owners: HashMap::new(),
             flux_version: FluxVersion::CURRENT,
             flux_version_origin: String::new(),
         };

@@ -128,7 +128,17 @@ pub struct Findings {
     pub image_lint_time: Duration,
     pub objects: usize,
     pub problems: Vec<Problem>,
+    /// Every object rendered, as (group, kind, namespace, name), with a fingerprint of
+    /// its text: what the build applies.
+    pub ids: Vec<(ObjectKey, u64)>,
 }
+
+/// An object's identity as the API server sees it: group, kind, namespace, name.
+pub type ObjectKey = (String, String, String, String);
+
+/// Per cluster (and the `kubeConfig` a Kustomization applies to) and object: the Flux
+/// Kustomizations that apply it, the targets that render it and its fingerprint there.
+pub type Owners = HashMap<(usize, Option<String>, ObjectKey), Vec<(usize, usize, u64)>>;
 
 #[derive(Debug)]
 pub enum Problem {
@@ -408,6 +418,7 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
                 image_lint_time: Duration::ZERO,
                 objects: 0,
                 problems: vec![Problem::Unparsable(error.message)],
+                ids: Vec::new(),
             };
         }
     };
@@ -431,7 +442,7 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
             .extend(index.lint_render(&render).into_iter().map(Problem::Image));
         findings.image_lint_time = lint_started.elapsed();
     }
-    let mut seen: HashSet<(String, String, String, String)> = HashSet::new();
+    let mut seen: HashSet<ObjectKey> = HashSet::new();
     let mut reported_undefined: HashSet<(usize, String)> = HashSet::new();
     let objects: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
     findings.objects = objects.len();
@@ -473,7 +484,16 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
                 namespace.to_owned(),
                 name.to_owned(),
             );
-            if !seen.insert(key) {
+            if seen.insert(key.clone()) {
+                // The object's text without the separator that follows it (the last
+                // object of a render has none).
+                let body = object_text(text, &objects, i)
+                    .trim_end()
+                    .trim_end_matches("---")
+                    .trim_end();
+                let content = crate::cache::fingerprint(body.as_bytes());
+                findings.ids.push((key, content));
+            } else {
                 findings.problems.push(Problem::Duplicate {
                     object: object.clone(),
                     kind: kind.to_owned(),
@@ -584,7 +604,7 @@ pub fn absorb(
     }
     stats.checking += result.checking;
     let target = plan.targets[result.target].clone();
-    let findings = match result.outcome {
+    let mut findings = match result.outcome {
         Ok(findings) => {
             stats.image_lint += findings.image_lint_time;
             findings
@@ -594,6 +614,22 @@ pub fn absorb(
             return;
         }
     };
+    // What each Flux Kustomization applies, per cluster: one object, two appliers.
+    let ids = std::mem::take(&mut findings.ids);
+    for &flux in &target.flux {
+        let applies_to = applies_to(&plan.flux[flux]);
+        let substitution = target.substitutions.iter().find(|s| s.flux == flux);
+        for (id, content) in &ids {
+            // The name the cluster sees: after postBuild, when every variable is known.
+            let Some(id) = substituted(id, substitution) else {
+                continue;
+            };
+            plan.owners
+                .entry((plan.flux_cluster[flux], applies_to.clone(), id))
+                .or_default()
+                .push((flux, result.target, *content));
+        }
+    }
     let flux_version = target.release;
     let strict = crate::at_least(flux_version, 2, 9);
     for problem in findings.problems {
@@ -770,6 +806,110 @@ pub fn absorb(
                 };
                 report.push(d.with_help(help).breaking(target.label.clone()));
             }
+        }
+    }
+}
+
+/// The cluster a Kustomization applies to: its own, or the one its `spec.kubeConfig`
+/// names (a hub applying to spokes).
+fn applies_to(ks: &FluxKustomization) -> Option<String> {
+    let kube_config = ks.spec.as_ref()?.get("kubeConfig")?;
+    // The reference is local to the Kustomization's namespace.
+    let namespace = ks.namespace.as_deref().unwrap_or_default();
+    ["secretRef", "configMapRef"].iter().find_map(|field| {
+        kube_config
+            .at(&[field, "name"])
+            .and_then(Node::as_str)
+            .map(|name| format!("{namespace}/{field}/{name}"))
+    })
+}
+
+/// An object's identity after postBuild substitution; `None` when a variable in its name
+/// or namespace is not known.
+fn substituted(id: &ObjectKey, substitution: Option<&Substitution>) -> Option<ObjectKey> {
+    let (group, kind, namespace, name) = id;
+    if !namespace.contains('$') && !name.contains('$') {
+        return Some(id.clone());
+    }
+    let substitution = substitution?;
+    let lookup = |var: &str| -> Option<String> { substitution.vars.get(var).cloned().flatten() };
+    let strict = guardrails_envsubst::Options { strict: true };
+    let namespace = guardrails_envsubst::substitute(namespace, &lookup, strict).ok()?;
+    let name = guardrails_envsubst::substitute(name, &lookup, strict).ok()?;
+    Some((group.clone(), kind.clone(), namespace, name))
+}
+
+/// Objects two Flux Kustomizations of one cluster apply. Each labels the object as its
+/// own on every apply, and prunes what its inventory lists and its new build lacks, if
+/// the labels still name it (kustomize-controller's garbage collection): written
+/// differently, they overwrite each other at every reconciliation (an error); written the
+/// same, the one that stops applying it last deletes it until the other reapplies it (a
+/// warning). Reported where the object is written, naming both Kustomizations.
+pub fn report_owners(plan: &mut Plan, report: &mut Report) {
+    let owners = std::mem::take(&mut plan.owners);
+    let mut shared: Vec<_> = owners
+        .into_iter()
+        .filter_map(|(key, mut appliers)| {
+            appliers.sort_unstable();
+            appliers.dedup_by_key(|(flux, _, _)| *flux);
+            // A Kustomization whose path holds its own file applies itself as well as its
+            // parent does (as `flux-system` does): not a second owner.
+            let (_, _, (group, kind, namespace, name)) = &key;
+            if group == "kustomize.toolkit.fluxcd.io" && kind == "Kustomization" {
+                appliers.retain(|&(flux, _, _)| {
+                    let ks = &plan.flux[flux];
+                    !(ks.name == *name && ks.namespace.as_deref().unwrap_or_default() == namespace)
+                });
+            }
+            (appliers.len() > 1).then_some((key, appliers))
+        })
+        .collect();
+    shared.sort();
+    for ((cluster, _, (_, kind, namespace, name)), appliers) in shared {
+        let names: Vec<String> = appliers
+            .iter()
+            .map(|&(flux, _, _)| plan.flux[flux].display_name())
+            .collect();
+        let differ = appliers.iter().any(|a| a.2 != appliers[0].2);
+        let object = describe(Some(&kind), &namespace, Some(&name));
+        let (severity, how, help) = if differ {
+            (
+                Severity::Error,
+                "written differently, so each reconciliation overwrites the other's",
+                "let one Kustomization apply it: keep one definition, in a base only one \
+                 of them builds",
+            )
+        } else {
+            (
+                Severity::Warning,
+                "written the same; when one stops applying it, it may prune it from under \
+                 the other",
+                "let one Kustomization apply it: drop the copy, or move it to a base only one \
+                 of them builds",
+            )
+        };
+        let message = format!(
+            "{object} is applied by {} Flux Kustomizations of cluster {} ({}), {how}",
+            names.len(),
+            plan.clusters[cluster].name,
+            names.join(", ")
+        );
+        for &(flux, t, _) in &appliers {
+            let target = plan.targets[t].clone();
+            let d = match locate(plan, &target, Some(&kind), Some(&name)) {
+                Some((file, span)) => at(
+                    &mut plan.sources,
+                    &file,
+                    span,
+                    codes::TWO_OWNERS,
+                    severity,
+                    message.clone(),
+                    None,
+                ),
+                None => Diagnostic::new(codes::TWO_OWNERS, severity, message.clone())
+                    .with_path(paths::display(&plan.flux[flux].file, &plan.repo_root)),
+            };
+            report.push(d.with_help(help).breaking(target.label.clone()));
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod prevent_amend;
 mod protected;
 mod remote_refs;
 mod repository;
+mod staged;
 #[cfg(test)]
 mod test_git;
 
@@ -19,3 +20,4 @@ pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};
 pub use repository::{
     Head, InProgress, OpenError, RepositoryState, UnsupportedFormat, Workspace, open,
 };
+pub use staged::{StagedError, staged_deletions};
