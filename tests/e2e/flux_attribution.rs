@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::flux_trees::{bootstrap, flux_kustomization};
-use crate::flux_validate::{assert_reported, available, validate};
+use crate::flux_validate::{assert_reported, available, line_of, validate, without_timing};
 use crate::harness::Sandbox;
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27.0\n";
@@ -69,14 +69,6 @@ fn breaks(diagnostic: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn line_of(sandbox: &Sandbox, file: &str, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(sandbox.work.join(file)).unwrap();
-    text.lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("`{needle}` not in {file}")) as u64
-        + 1
-}
-
 /// The human report from the first line with `code`, the timing of the summary removed.
 fn human(sandbox: &Sandbox, changed: &str, code: &str) -> String {
     let run = sandbox.hook("flux-kustomize-validate", &["--no-cache", changed]);
@@ -86,11 +78,7 @@ fn human(sandbox: &Sandbox, changed: &str, code: &str) -> String {
         .lines()
         .skip_while(|l| !l.starts_with(code))
         .collect();
-    let text = report.join("\n");
-    match text.rfind(" checked in ") {
-        Some(at) => format!("{} checked in [time]", &text[..at]),
-        None => text,
-    }
+    without_timing(&report.join("\n"))
 }
 
 #[test]
