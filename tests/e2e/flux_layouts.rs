@@ -355,3 +355,58 @@ fn one_object_applied_by_two_kustomizations_of_a_cluster_names_both() {
         codes(&diagnostics)
     );
 }
+
+#[test]
+fn an_automation_that_stops_covering_a_marker_is_reported_at_the_marker() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    // The automation is applied with the cluster; the app and its marker by another build.
+    let automation = "clusters/prod/image-automation.yaml";
+    let write_automation = |path: &str| {
+        sandbox.write(
+            automation,
+            &format!(
+                "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 5m\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  git:\n    checkout:\n      ref:\n        branch: main\n    commit:\n      author:\n        email: bot@example.test\n        name: bot\n    push:\n      branch: main\n  update:\n    path: {path}\n    strategy: Setters\n"
+            ),
+        );
+    };
+    write_automation("./apps");
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps", ""),
+    );
+    sandbox.write(
+        "apps/kustomization.yaml",
+        "resources: [policy.yaml, deployment.yaml]\nimages:\n  - name: registry.example.test/web\n    newTag: production-v1.0.0 # {\"$imagepolicy\": \"flux-system:web:tag\"}\n",
+    );
+    sandbox.write(
+        "apps/policy.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: web\n  namespace: flux-system\nspec:\n  image: registry.example.test/web\n  interval: 5m\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: web\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: web\n  filterTags:\n    pattern: '^production-v(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)$'\n    extract: '$version'\n  policy:\n    semver:\n      range: '>=1.0.0'\n",
+    );
+    sandbox.write(
+        "apps/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: registry.example.test/web:production-v1.0.0\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "setter::not-automated"),
+        "{}\n{:?}",
+        run.all(),
+        codes(&diagnostics)
+    );
+    // Only the automation changes: the marker it no longer covers is another build's file.
+    write_automation("./elsewhere");
+    let (run, diagnostics) = validate(&sandbox, &[automation]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "setter::not-automated",
+        "apps/kustomization.yaml",
+        4,
+    );
+}
