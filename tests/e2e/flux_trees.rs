@@ -605,9 +605,27 @@ fn overlays_no_flux_tree_applies_are_not_held_to_the_controller() {
         "ci/remote/kustomization.yaml",
         "resources:\n  - https://github.com/example/manifests//base?ref=v1\n",
     );
+    // One file fetched by URL is a remote file, not a base.
+    sandbox.write(
+        "ci/dashboards/kustomization.yaml",
+        "configMapGenerator:\n  - name: dashboards\n    files:\n      - https://example.test/grafana/node.json\n",
+    );
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(errors(&diagnostics).is_empty(), "{:?}", codes(&diagnostics));
+    let file = assert_reported(
+        &diagnostics,
+        "kustomize::remote-base",
+        "ci/dashboards/kustomization.yaml",
+        4,
+    );
+    assert!(
+        file["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a remote file"),
+        "{file}"
+    );
     assert_reported(
         &diagnostics,
         "kustomize::helm-charts",

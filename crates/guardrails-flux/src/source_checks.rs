@@ -271,6 +271,13 @@ impl Checks {
                 )),
                 Resolved::Remote if !self.allow_remote_bases => {
                     let refused = applied_by_flux && self.remote_bases_forbidden;
+                    // A URL of one file (a generator's `files:`, a raw manifest) is not a
+                    // base: say what it is.
+                    let what = if remote_file(input.kind, &input.entry) {
+                        "a remote file"
+                    } else {
+                        "a remote base"
+                    };
                     Some((
                         codes::REMOTE_BASE,
                         if refused {
@@ -280,11 +287,11 @@ impl Checks {
                         },
                         if refused {
                             format!(
-                                "`{field}` entry `{entry}` is a remote base, and this repository runs kustomize-controller with --no-remote-bases=true"
+                                "`{field}` entry `{entry}` is {what}, and this repository runs kustomize-controller with --no-remote-bases=true"
                             )
                         } else {
                             format!(
-                                "`{field}` entry `{entry}` is a remote base: this build was not validated (the hook runs offline)"
+                                "`{field}` entry `{entry}` is {what}: this build was not validated (the hook runs offline)"
                             )
                         },
                         if refused {
@@ -619,6 +626,20 @@ impl Checks {
     pub fn blocked_kustomizations(&self) -> &BTreeSet<PathBuf> {
         &self.blocked_kustomizations
     }
+}
+
+/// Whether a remote entry names one file rather than a kustomization: a generator's
+/// `files:`/`envs:` entry, or a URL whose last segment has a file extension.
+fn remote_file(kind: crate::kustomization::InputKind, entry: &str) -> bool {
+    use crate::kustomization::InputKind;
+    if matches!(kind, InputKind::GeneratorFile | InputKind::GeneratorEnv) {
+        return true;
+    }
+    let path = entry.split(['?', '#']).next().unwrap_or(entry);
+    let last = path.rsplit('/').next().unwrap_or(path);
+    [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|ext| last.to_ascii_lowercase().ends_with(ext))
 }
 
 const PLUGIN_HELP: &str = "kustomize-controller builds without plugins (no exec, container or \
