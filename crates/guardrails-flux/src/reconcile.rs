@@ -205,18 +205,8 @@ impl Plan {
         let built_by_flux: BTreeSet<PathBuf> = inputs
             .file_kustomizations
             .iter()
-            .filter(|ks| {
-                ks.source_kind
-                    .as_deref()
-                    .is_none_or(|kind| kind == "GitRepository")
-                    || self.artifact_dir(ks).is_some()
-            })
-            .filter_map(|ks| {
-                let ks = self.in_checkout(ks.clone());
-                let (path, _) = ks.path.as_ref()?;
-                (!path.contains("${"))
-                    .then(|| paths::join_normalized(&self.repo_root, path.trim_start_matches('/')))
-            })
+            .filter(|ks| ks.path.as_ref().is_some_and(|(p, _)| !p.contains("${")))
+            .filter_map(|ks| self.checkout_dir(ks))
             .collect();
         let mut standalone = Vec::new();
         for k in self.graph.roots() {
@@ -294,27 +284,13 @@ impl Plan {
             }
             // The top-most first, all of them at once: a file no other candidate's path
             // holds is the one that applies the others, if any does.
-            let path_dir = |ks: &FluxKustomization| {
-                paths::join_normalized(
-                    &self.repo_root,
-                    ks.path
-                        .as_ref()
-                        .map_or(".", |(p, _)| p.trim_start_matches('/')),
-                )
-            };
-            // Only a Kustomization of a Git source can apply files of this checkout (one
+            // Only a Kustomization whose source can be this checkout applies its files (one
             // of an OCIRepository at `./` holds none of them), and a Kustomization under
             // its own path (a sync object) is an entry point, not applied by itself.
             let dirs: Vec<(usize, PathBuf)> = candidates
                 .iter()
                 .enumerate()
-                .filter(|(_, ks)| {
-                    ks.source_kind
-                        .as_deref()
-                        .is_none_or(|kind| kind == "GitRepository")
-                        || self.artifact_dir(ks).is_some()
-                })
-                .map(|(i, ks)| (i, path_dir(&self.in_checkout((*ks).clone()))))
+                .filter_map(|(i, ks)| Some((i, self.checkout_dir(ks)?)))
                 .collect();
             let depth_of = |i: usize, ks: &FluxKustomization| {
                 dirs.iter()
@@ -553,6 +529,27 @@ impl Plan {
         crate::artifacts::resolve(&self.artifact_roots, path)
     }
 
+    /// The directory of this checkout a Kustomization builds when its source can be this
+    /// checkout: a GitRepository (whichever: which one is is decided when it is reached),
+    /// or an OCI artifact pushed from it. `None` for any other source.
+    fn checkout_dir(&self, ks: &FluxKustomization) -> Option<PathBuf> {
+        if let Some(dir) = self.artifact_dir(ks) {
+            return Some(dir);
+        }
+        if ks
+            .source_kind
+            .as_deref()
+            .is_some_and(|kind| kind != "GitRepository")
+        {
+            return None;
+        }
+        let path = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());
+        Some(paths::join_normalized(
+            &self.repo_root,
+            path.trim_start_matches('/'),
+        ))
+    }
+
     /// A Kustomization of an artifact pushed from this checkout, with its path written
     /// as the checkout's (`./kubernetes/apps/overlays/prod` for `./apps/overlays/prod`).
     fn in_checkout(&self, mut ks: FluxKustomization) -> FluxKustomization {
@@ -617,13 +614,16 @@ impl Plan {
         if let (Some(branch), None) = (&repo.branch, bootstrap) {
             let path = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());
             let dir = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
-            let current = inputs.options.current_branch.as_deref();
-            if current.is_some_and(|c| c != branch) {
+            if let Some(current) = inputs
+                .options
+                .current_branch
+                .as_deref()
+                .filter(|current| current != branch)
+            {
                 return Err(format!(
                     "its GitRepository `{}` follows branch `{branch}`, and this checkout is on \
-                     `{}`: that branch is another source",
-                    repo.name,
-                    current.unwrap_or_default()
+                     `{current}`: that branch is another source",
+                    repo.name
                 ));
             }
             if !dir.exists() && !path.contains("${") {
