@@ -7,6 +7,7 @@
 
 mod flux_attribution;
 mod flux_layouts;
+mod flux_schemas;
 mod flux_trees;
 mod flux_validate;
 mod harness;

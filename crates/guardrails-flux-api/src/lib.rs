@@ -25,6 +25,7 @@
 
 mod apis;
 mod kinds;
+pub mod kubernetes;
 mod schema;
 mod version;
 
@@ -69,6 +70,9 @@ pub struct Finding {
     /// A required field is absent: what a patch (a parent Kustomization's `spec.patches`
     /// applied to the render) may still add; everything else is wrong whatever is added.
     pub missing: bool,
+    /// The field the finding is about, from the object's root; empty when it is about the
+    /// object as a whole (or not yet recorded, as for Flux schema findings).
+    pub path: kubernetes::FieldPath,
 }
 
 /// Checks one document if it is a Flux object (by apiVersion group *.toolkit.fluxcd.io);
@@ -141,6 +145,7 @@ fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
                 )),
                 span: api_node.span,
                 missing: false,
+                path: kubernetes::FieldPath::default(),
             }]
         }
         ApiStatus::Removed {
@@ -159,6 +164,7 @@ fn check(doc: &Node, flux: FluxVersion, partial: bool) -> Vec<Finding> {
             )),
             span: api_node.span,
             missing: false,
+            path: kubernetes::FieldPath::default(),
         }],
         ApiStatus::Unknown => vec![unknown_api(api_node, kind_node, api_version, kind, flux)],
     }
@@ -192,6 +198,7 @@ fn unknown_api(
             help,
             span: kind_node.span,
             missing: false,
+            path: kubernetes::FieldPath::default(),
         };
     }
     let help = apis::current_api_version(kind, flux).map(|current| format!("use {current}"));
@@ -202,8 +209,11 @@ fn unknown_api(
         help,
         span: api_node.span,
         missing: false,
+        path: kubernetes::FieldPath::default(),
     }
 }
 
+#[cfg(test)]
+mod kubernetes_tests;
 #[cfg(test)]
 mod tests;

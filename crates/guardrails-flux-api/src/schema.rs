@@ -7,6 +7,7 @@
 
 use guardrails_yaml::{Node, Span, Value};
 
+use crate::kubernetes::FieldPath;
 use crate::{Finding, Severity, codes};
 
 /// What a value must look like.
@@ -385,6 +386,7 @@ impl Checker {
             help,
             span,
             missing: false,
+            path: FieldPath::default(),
         });
     }
 
@@ -424,7 +426,7 @@ fn list(items: &[&str], separator: &str) -> String {
 
 /// A string that some YAML decoder reads as a boolean. The exact `true` and `false` are not
 /// among them: unquoted, they never reach here as strings, so they were quoted.
-fn is_yaml11_bool(s: &str) -> bool {
+pub(crate) fn is_yaml11_bool(s: &str) -> bool {
     s != "true"
         && s != "false"
         && matches!(

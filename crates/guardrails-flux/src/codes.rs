@@ -29,6 +29,7 @@ pub const UNUSED: &str = "flux::unused";
 pub const DUPLICATE_OBJECT: &str = "k8s::duplicate-object";
 pub const TWO_OWNERS: &str = "flux::two-owners";
 pub const MISSING_FIELD: &str = "k8s::missing-field";
+pub const KUBERNETES_SCHEMA: &str = guardrails_flux_api::kubernetes::SCHEMA;
 
 /// Every code, in the order the README documents them.
 pub const ALL: &[&str] = &[
@@ -60,4 +61,5 @@ pub const ALL: &[&str] = &[
     TWO_OWNERS,
     DUPLICATE_OBJECT,
     MISSING_FIELD,
+    KUBERNETES_SCHEMA,
 ];

@@ -186,9 +186,10 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
     if !jobs.is_empty() {
         let render_started = Instant::now();
         let image_index = plan.image_index.take();
+        let schemas = std::mem::take(&mut plan.schemas);
         let salt = reconcile::WaveRenderer::key_salt(&mut pool)?;
         let work = plan.render_work(&jobs, &salt);
-        let context = pool.context(image_index.as_ref())?;
+        let context = pool.context(image_index.as_ref(), &schemas)?;
         rendered::run(&context, work, options.jobs.max(1), |result| {
             plan.absorb(Some(&context), result, &mut report, &mut stats)
         });
@@ -283,6 +284,7 @@ impl<'a> Pool<'a> {
     fn context<'c>(
         &'c mut self,
         image_index: Option<&'c guardrails_image_lint::Index>,
+        schemas: &'c guardrails_flux_api::kubernetes::Schemas,
     ) -> Result<rendered::RenderContext<'c>, Error> {
         self.renderer()?;
         let renderer = self.renderer.as_ref().ok_or_else(unreachable_renderer)?;
@@ -290,6 +292,7 @@ impl<'a> Pool<'a> {
             renderer,
             repo_root: &self.repo_root,
             image_index,
+            schemas,
             cache: self.cache.as_ref(),
             timeout: self.options.timeout,
         })
@@ -311,7 +314,9 @@ impl reconcile::WaveRenderer for Pool<'_> {
 
     fn render(&mut self, work: Vec<rendered::Work>) -> Result<Vec<rendered::RenderResult>, Error> {
         let jobs = self.options.jobs.max(1);
-        let context = self.context(None)?;
+        // Tree renders are checked later, with the schemas the plan collected.
+        let schemas = guardrails_flux_api::kubernetes::Schemas::new();
+        let context = self.context(None, &schemas)?;
         let mut results = Vec::with_capacity(work.len());
         rendered::run(&context, work, jobs, |result| results.push(result));
         Ok(results)

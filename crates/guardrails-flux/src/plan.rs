@@ -144,6 +144,9 @@ pub struct Plan {
     pub render_stats: Stats,
     /// Image automation facts of the whole repository (policies, markers, automations).
     pub image_index: Option<guardrails_image_lint::Index>,
+    /// The schemas rendered objects are checked against: the built-in Kubernetes kinds and
+    /// the CustomResourceDefinitions the repository holds.
+    pub schemas: guardrails_flux_api::kubernetes::Schemas,
     /// Files whose findings are reported: what the affected builds read, the changed files
     /// and the directories the affected targets build; `None` with `--all` (everything).
     pub in_scope: Option<BTreeSet<PathBuf>>,
@@ -304,6 +307,7 @@ impl Plan {
             prerendered: HashMap::new(),
             render_stats: Stats::default(),
             image_index: None,
+            schemas: Default::default(),
             in_scope: None,
             reported_image_findings: Default::default(),
             image_lint_time: std::time::Duration::ZERO,
@@ -450,6 +454,7 @@ impl Plan {
         });
         plan.in_scope = in_scope;
         plan.lint_image_automation(&inventory.yaml_files, options, report);
+        plan.collect_crds(&inventory.yaml_files);
         let mut found = std::mem::take(&mut checks.diagnostics);
         plan.name_what_breaks(&mut found);
         report.extend(found);
@@ -505,6 +510,27 @@ impl Plan {
             broken.dedup();
             for label in broken {
                 diagnostic.breaks.push(label);
+            }
+        }
+    }
+
+    /// The CustomResourceDefinitions anywhere in the repository: a custom resource is
+    /// checked against its CRD's schema whichever build applies the CRD (a cluster serves
+    /// one definition per kind). CRDs from remote bases or Helm charts are not read.
+    fn collect_crds(&mut self, yaml_files: &[PathBuf]) {
+        for file in yaml_files {
+            let mentions = self
+                .sources
+                .load(file)
+                .text()
+                .is_some_and(|text| text.contains("CustomResourceDefinition"));
+            if !mentions {
+                continue;
+            }
+            if let Some(Ok(docs)) = self.sources.documents(file) {
+                for doc in docs {
+                    self.schemas.add_crd(doc);
+                }
             }
         }
     }

@@ -18,6 +18,7 @@ use crate::plan::{Build, Plan, Target};
 use crate::render::{BuildFailure, Renderer};
 use crate::source_checks::at;
 use crate::{Stats, codes, paths};
+use guardrails_flux_api::kubernetes::Schemas;
 
 pub struct RenderContext<'a> {
     pub renderer: &'a Renderer,
@@ -25,6 +26,9 @@ pub struct RenderContext<'a> {
     pub repo_root: &'a Path,
     /// The image automation lint, run on every render.
     pub image_index: Option<&'a guardrails_image_lint::Index>,
+    /// The Kubernetes schemas every rendered object is checked against (built-in kinds
+    /// and the repository's CRDs).
+    pub schemas: &'a Schemas,
     pub cache: Option<&'a RenderCache>,
     pub timeout: Duration,
 }
@@ -163,6 +167,13 @@ pub enum Problem {
         name: String,
         finding: guardrails_flux_api::Finding,
     },
+    /// A built-in object or custom resource as rendered fails its schema.
+    Schema {
+        object: String,
+        kind: String,
+        name: String,
+        finding: guardrails_flux_api::Finding,
+    },
     Substitution {
         flux: usize,
         object: String,
@@ -188,7 +199,7 @@ pub fn run(
     for (index, item) in work.iter().enumerate() {
         if let Some(prerendered) = &item.prerendered {
             on_result(finish(
-                context.image_index,
+                context,
                 item,
                 prerendered.clone(),
                 false,
@@ -197,13 +208,7 @@ pub fn run(
             continue;
         }
         match context.cache.and_then(|c| c.get(&item.cache_key)) {
-            Some(text) => on_result(finish(
-                context.image_index,
-                item,
-                Ok(text),
-                true,
-                Duration::ZERO,
-            )),
+            Some(text) => on_result(finish(context, item, Ok(text), true, Duration::ZERO)),
             None => pending.push(index),
         }
     }
@@ -273,7 +278,7 @@ fn process(
         for &copy in copies.get(&member).into_iter().flatten() {
             sender
                 .send(finish(
-                    context.image_index,
+                    context,
                     &work[copy],
                     result.clone(),
                     true,
@@ -282,13 +287,7 @@ fn process(
                 .map_err(|_| Disconnected)?;
         }
         sender
-            .send(finish(
-                context.image_index,
-                &work[member],
-                result,
-                false,
-                time,
-            ))
+            .send(finish(context, &work[member], result, false, time))
             .map_err(|_| Disconnected)
     };
     if let [single] = members {
@@ -320,7 +319,7 @@ fn process(
 }
 
 fn finish(
-    image_index: Option<&guardrails_image_lint::Index>,
+    context: &RenderContext<'_>,
     work: &Work,
     rendered: Result<String, BuildFailure>,
     cached: bool,
@@ -328,7 +327,7 @@ fn finish(
 ) -> RenderResult {
     let checking_started = Instant::now();
     let (outcome, text) = match rendered {
-        Ok(text) if work.check => (Ok(check(&text, work, image_index)), None),
+        Ok(text) if work.check => (Ok(check(&text, work, context)), None),
         Ok(text) => (Ok(Findings::default()), Some(text)),
         Err(failure) => (Err(failure), None),
     };
@@ -407,9 +406,10 @@ impl RenderContext<'_> {
     }
 }
 
-/// Checks one render: every object has apiVersion, kind and metadata.name; no object
-/// appears twice; and Flux's postBuild substitution would succeed.
-fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::Index>) -> Findings {
+/// Checks one render: every object has apiVersion, kind and metadata.name; Flux objects
+/// fit their API and built-in Kubernetes objects and custom resources their schemas; no
+/// object appears twice; and Flux's postBuild substitution would succeed.
+fn check(text: &str, work: &Work, context: &RenderContext<'_>) -> Findings {
     let substitutions = &work.substitutions;
     let docs = match guardrails_yaml::parse_documents(text, &Limits::rendered()) {
         Ok(docs) => docs,
@@ -423,7 +423,7 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
         }
     };
     let mut findings = Findings::default();
-    if let Some(index) = image_index {
+    if let Some(index) = context.image_index {
         let lint_started = Instant::now();
         let files: Vec<&str> = work
             .lint
@@ -470,6 +470,15 @@ fn check(text: &str, work: &Work, image_index: Option<&guardrails_image_lint::In
             if api.contains(".toolkit.fluxcd.io/") {
                 for finding in guardrails_flux_api::check_object(doc, work.flux_version) {
                     findings.problems.push(Problem::FluxApi {
+                        object: object.clone(),
+                        kind: kind.to_owned(),
+                        name: name.to_owned(),
+                        finding,
+                    });
+                }
+            } else {
+                for finding in context.schemas.check(doc) {
+                    findings.problems.push(Problem::Schema {
                         object: object.clone(),
                         kind: kind.to_owned(),
                         name: name.to_owned(),
@@ -715,6 +724,44 @@ pub fn absorb(
                 d.help = finding.help;
                 report.push(d);
             }
+            Problem::Schema {
+                object,
+                kind,
+                name,
+                finding,
+            } => {
+                let (file, span, exact) =
+                    match source_of_field(plan, &target, &kind, &name, &finding) {
+                        Some(found) => found,
+                        None => (target.anchor.clone(), None, false),
+                    };
+                let message = if exact {
+                    finding.message.clone()
+                } else {
+                    format!(
+                        "{} ({object} as {} renders it)",
+                        finding.message, target.label
+                    )
+                };
+                let d = match span {
+                    Some(span) => at(
+                        &mut plan.sources,
+                        &file,
+                        span,
+                        finding.code,
+                        Severity::Error,
+                        message,
+                        None,
+                    ),
+                    None => Diagnostic::error(finding.code, message)
+                        .with_path(paths::display(&file, &plan.repo_root)),
+                };
+                let d = match finding.help {
+                    Some(help) => d.with_help(help),
+                    None => d,
+                };
+                report.push(d.breaking(target.label.clone()));
+            }
             Problem::Duplicate { object, kind, name } => {
                 let message = format!("{object} is rendered twice by {}", target.label);
                 let d = locate(plan, &target, Some(&kind), Some(&name))
@@ -946,6 +993,80 @@ fn locate(
         }
     }
     None
+}
+
+/// Where a schema finding about a rendered object is written: the key (or list item) at
+/// the finding's field path in the document that defines the object, else in a patch file
+/// of the build that sets that field; for a missing field, the object that lacks it.
+/// `exact` is false when only the object was found (an inline patch or a generator made
+/// the field).
+fn source_of_field(
+    plan: &mut Plan,
+    target: &Target,
+    kind: &str,
+    name: &str,
+    finding: &guardrails_flux_api::Finding,
+) -> Option<(PathBuf, Option<Span>, bool)> {
+    use guardrails_flux_api::kubernetes::{FieldPath, key_at};
+    let path = if finding.missing {
+        FieldPath(finding.path.0[..finding.path.0.len().saturating_sub(1)].to_vec())
+    } else {
+        finding.path.clone()
+    };
+    let yaml: Vec<PathBuf> = target
+        .closure
+        .iter()
+        .filter(|f| paths::is_yaml(f))
+        .cloned()
+        .collect();
+    // Patches first: kustomize applies them after the definition, so a patch that sets
+    // the field decides its final value. A missing field is the definition's.
+    let (patches, definitions): (Vec<PathBuf>, Vec<PathBuf>) =
+        yaml.into_iter().partition(|f| plan.patch_files.contains(f));
+    let patches = if finding.missing { Vec::new() } else { patches };
+    let mut object: Option<(PathBuf, Span)> = None;
+    for (file, is_patch) in patches
+        .iter()
+        .map(|f| (f, true))
+        .chain(definitions.iter().map(|f| (f, false)))
+    {
+        let Some(Ok(docs)) = plan.sources.documents(file) else {
+            continue;
+        };
+        for doc in docs {
+            if doc.str_at(&["kind"]) != Some(kind) {
+                continue;
+            }
+            // namePrefix and nameSuffix rename what the source calls `name`.
+            let named = doc
+                .str_at(&["metadata", "name"])
+                .is_some_and(|source| source == name || name.contains(source));
+            if !named {
+                continue;
+            }
+            let found = if path.0.is_empty() {
+                None
+            } else {
+                key_at(doc, &path)
+            };
+            match found {
+                Some(key) => return Some((file.clone(), Some(key.span), true)),
+                None if finding.missing && path.0.is_empty() && !is_patch => {
+                    let span = doc.get("kind").map_or(doc.span, |k| k.span);
+                    return Some((file.clone(), Some(span), true));
+                }
+                None if object.is_none() && !is_patch => {
+                    let span = doc
+                        .at(&["metadata", "name"])
+                        .or_else(|| doc.get("kind"))
+                        .map_or(doc.span, |n| n.span);
+                    object = Some((file.clone(), span));
+                }
+                None => {}
+            }
+        }
+    }
+    object.map(|(file, span)| (file, Some(span), false))
 }
 
 /// Where a `${...}` expression is written in the sources of a render.
