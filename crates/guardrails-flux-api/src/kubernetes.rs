@@ -23,6 +23,20 @@ use crate::{Finding, Severity, schema};
 
 /// The stable code of a Kubernetes schema finding.
 pub const SCHEMA: &str = "k8s::schema";
+/// A built-in API version the Kubernetes API server no longer serves.
+pub const REMOVED_API: &str = "k8s::removed-api";
+
+/// What applies the object, which decides what an undeclared field does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applier {
+    /// kustomize-controller: it converts every object of a kind client-go knows to its Go
+    /// type and back before applying (fluxcd/pkg `ssa/normalize.UnstructuredList`), which
+    /// drops undeclared fields silently (Role and ClusterRole are left as they are).
+    KustomizeController,
+    /// `kubectl apply` (strict field validation by default) or anything else that sends
+    /// the object as written: the API server refuses undeclared fields.
+    Direct,
+}
 
 /// One step of the way from an object's root to a field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -198,11 +212,30 @@ impl Schemas {
 
     /// Checks one object, built-in or custom; objects of other kinds (and Flux's, which
     /// [`crate::check_object`] checks) give no findings.
-    pub fn check(&self, doc: &Node) -> Vec<Finding> {
+    pub fn check(&self, doc: &Node, applier: Applier) -> Vec<Finding> {
         let (Some(api_version), Some(kind)) = (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"]))
         else {
             return Vec::new();
         };
+        if let Some(removed) = removed_api(api_version, kind) {
+            let span = doc.get("apiVersion").map_or(doc.span, |n| n.span);
+            return vec![Finding {
+                code: REMOVED_API,
+                severity: Severity::Error,
+                message: format!(
+                    "{kind} {api_version} is no longer served since Kubernetes {}; use {}",
+                    removed.since, removed.replacement
+                ),
+                help: Some(format!(
+                    "applying it fails with `no matches for kind \"{kind}\" in version \"{api_version}\"`; \
+                     change `apiVersion` to {} (and the fields that changed with it)",
+                    removed.replacement
+                )),
+                span,
+                missing: false,
+                path: FieldPath::default(),
+            }];
+        }
         let subject = format!("{kind} {api_version}");
         // kustomize-controller decrypts SOPS documents before applying them: the `sops`
         // stanza is gone and `ENC[...]` values are plain by then.
@@ -221,11 +254,29 @@ impl Schemas {
             subject,
             sops,
             custom: definitions.is_none(),
+            breaks_conversion: false,
             findings: Vec::new(),
         };
         let anchor = doc.get("kind").map_or(doc.span, |k| k.span);
         walker.value(doc, root, &FieldPath::default(), anchor, true);
-        walker.findings
+        let mut findings = walker.findings;
+        // kustomize-controller's conversion to the Go type drops undeclared fields, unless
+        // a value of the wrong type (or bad base64) makes the conversion fail: then the
+        // object goes to the API server as written and is refused.
+        let converted = applier == Applier::KustomizeController
+            && !walker.custom
+            && in_client_go_scheme(api_version, kind)
+            && !walker.breaks_conversion;
+        if converted {
+            for finding in findings
+                .iter_mut()
+                .filter(|f| f.message.starts_with("unknown field"))
+            {
+                finding.severity = Severity::Warning;
+                finding.message = finding.message.replace(REFUSED, DROPPED);
+            }
+        }
+        findings
     }
 }
 
@@ -238,8 +289,14 @@ struct Walker<'s> {
     sops: bool,
     /// A CRD's schema: `apiVersion`, `kind` and `metadata` are implied at the root.
     custom: bool,
+    /// A value the conversion to the Go type cannot read (wrong type, bad base64).
+    breaks_conversion: bool,
     findings: Vec<Finding>,
 }
+
+const REFUSED: &str = "the API server refuses it (field not declared in schema)";
+const DROPPED: &str = "kustomize-controller drops it before applying (it converts the object to \
+                       its Go type), so it has no effect";
 
 /// The JSON types a schema can ask for, as the API server decodes YAML.
 enum Expected {
@@ -402,6 +459,11 @@ impl<'s> Walker<'s> {
                 continue;
             };
             let child = path.key(&name);
+            // `status` is the controllers' to write: kustomize-controller removes it before
+            // applying (but for CRDs), and the API server ignores it on create.
+            if root && name == "status" {
+                continue;
+            }
             if let Some(field) = properties.and_then(|p| p.get(&name)) {
                 self.value(value, field, &child, key.span, false);
                 continue;
@@ -438,7 +500,11 @@ impl<'s> Walker<'s> {
             let present = node
                 .entry(required)
                 .is_some_and(|(_, value)| !value.is_null());
-            if !present {
+            // The API server fills a CRD's defaults in before it checks required fields.
+            let defaulted = properties
+                .and_then(|p| p.get(required))
+                .is_some_and(|field| field.get("default").is_some());
+            if !present && !defaulted {
                 self.push(
                     anchor,
                     format!(
@@ -474,6 +540,7 @@ impl<'s> Walker<'s> {
             }
         }
         if schema.get("format").and_then(Json::as_str) == Some("byte") && !is_base64(text) {
+            self.breaks_conversion = true;
             let help = if path.0.first() == Some(&Step::Key("data".to_owned())) {
                 "values under `data` are base64; put plain text under `stringData` instead"
             } else {
@@ -504,10 +571,7 @@ impl<'s> Walker<'s> {
         };
         self.push(
             key.span,
-            format!(
-                "unknown field `{path}` in {}: the API server refuses it (field not declared in schema)",
-                self.subject
-            ),
+            format!("unknown field `{path}` in {}: {REFUSED}", self.subject),
             help,
             path.clone(),
             false,
@@ -515,6 +579,7 @@ impl<'s> Walker<'s> {
     }
 
     fn wrong_type(&mut self, node: &Node, expected: &str, path: &FieldPath) {
+        self.breaks_conversion = true;
         let found = node.value.type_name();
         let help = match (&node.value, expected) {
             (Value::Int(_) | Value::Float(_) | Value::Bool(_), "string") => node
@@ -592,5 +657,84 @@ fn to_json(node: &Node) -> Json {
                 .filter_map(|(key, value)| Some((key.scalar_text()?, to_json(value))))
                 .collect(),
         ),
+    }
+}
+
+/// Whether kustomize-controller's normalisation converts this kind: the groups of
+/// client-go's `kubernetes/scheme` (the built-in API groups; not apiextensions, not
+/// apiregistration), but for Role and ClusterRole, which fluxcd/pkg skips.
+fn in_client_go_scheme(api_version: &str, kind: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    let outside = matches!(group, "apiextensions.k8s.io" | "apiregistration.k8s.io")
+        || (group == "rbac.authorization.k8s.io" && matches!(kind, "Role" | "ClusterRole"));
+    !outside
+}
+
+/// A built-in API version the API server stopped serving, and what replaces it.
+struct Removed {
+    since: &'static str,
+    replacement: &'static str,
+}
+
+/// The removals of the Kubernetes deprecation guide
+/// (kubernetes.io/docs/reference/using-api/deprecation-guide), for the kinds a repository
+/// applies. Every release listed is older than any Kubernetes release still supported.
+fn removed_api(api_version: &str, kind: &str) -> Option<Removed> {
+    let removed = |since, replacement| Some(Removed { since, replacement });
+    match (api_version, kind) {
+        (
+            "extensions/v1beta1" | "apps/v1beta1" | "apps/v1beta2",
+            "Deployment" | "DaemonSet" | "ReplicaSet" | "StatefulSet",
+        ) => removed("1.16", "apps/v1"),
+        ("extensions/v1beta1", "NetworkPolicy") => removed("1.16", "networking.k8s.io/v1"),
+        ("extensions/v1beta1" | "networking.k8s.io/v1beta1", "Ingress") => {
+            removed("1.22", "networking.k8s.io/v1")
+        }
+        ("networking.k8s.io/v1beta1", "IngressClass") => removed("1.22", "networking.k8s.io/v1"),
+        (
+            "admissionregistration.k8s.io/v1beta1",
+            "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration",
+        ) => removed("1.22", "admissionregistration.k8s.io/v1"),
+        ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition") => {
+            removed("1.22", "apiextensions.k8s.io/v1")
+        }
+        ("apiregistration.k8s.io/v1beta1", "APIService") => {
+            removed("1.22", "apiregistration.k8s.io/v1")
+        }
+        (
+            "rbac.authorization.k8s.io/v1beta1" | "rbac.authorization.k8s.io/v1alpha1",
+            "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding",
+        ) => removed("1.22", "rbac.authorization.k8s.io/v1"),
+        ("scheduling.k8s.io/v1beta1", "PriorityClass") => removed("1.22", "scheduling.k8s.io/v1"),
+        (
+            "storage.k8s.io/v1beta1",
+            "CSIDriver" | "CSINode" | "StorageClass" | "VolumeAttachment",
+        ) => removed("1.22", "storage.k8s.io/v1"),
+        ("coordination.k8s.io/v1beta1", "Lease") => removed("1.22", "coordination.k8s.io/v1"),
+        ("certificates.k8s.io/v1beta1", "CertificateSigningRequest") => {
+            removed("1.22", "certificates.k8s.io/v1")
+        }
+        ("batch/v1beta1", "CronJob") => removed("1.25", "batch/v1"),
+        ("discovery.k8s.io/v1beta1", "EndpointSlice") => removed("1.25", "discovery.k8s.io/v1"),
+        ("events.k8s.io/v1beta1", "Event") => removed("1.25", "events.k8s.io/v1"),
+        ("autoscaling/v2beta1", "HorizontalPodAutoscaler") => removed("1.25", "autoscaling/v2"),
+        ("autoscaling/v2beta2", "HorizontalPodAutoscaler") => removed("1.26", "autoscaling/v2"),
+        ("policy/v1beta1", "PodDisruptionBudget") => removed("1.25", "policy/v1"),
+        ("policy/v1beta1", "PodSecurityPolicy") => removed(
+            "1.25",
+            "Pod Security Admission (namespace labels `pod-security.kubernetes.io/*`)",
+        ),
+        ("node.k8s.io/v1beta1", "RuntimeClass") => removed("1.25", "node.k8s.io/v1"),
+        ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema" | "PriorityLevelConfiguration") => {
+            removed("1.26", "flowcontrol.apiserver.k8s.io/v1")
+        }
+        ("storage.k8s.io/v1beta1", "CSIStorageCapacity") => removed("1.27", "storage.k8s.io/v1"),
+        ("flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema" | "PriorityLevelConfiguration") => {
+            removed("1.29", "flowcontrol.apiserver.k8s.io/v1")
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema" | "PriorityLevelConfiguration") => {
+            removed("1.32", "flowcontrol.apiserver.k8s.io/v1")
+        }
+        _ => None,
     }
 }

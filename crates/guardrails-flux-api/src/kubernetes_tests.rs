@@ -2,7 +2,8 @@
 
 use guardrails_yaml::{Limits, Node, parse_documents};
 
-use crate::kubernetes::{Schemas, key_at, kubernetes_release};
+use crate::Severity;
+use crate::kubernetes::{Applier, Schemas, key_at, kubernetes_release};
 
 fn doc(text: &str) -> Node {
     parse_documents(text, &Limits::default())
@@ -12,7 +13,7 @@ fn doc(text: &str) -> Node {
 
 fn messages(schemas: &Schemas, text: &str) -> Vec<String> {
     schemas
-        .check(&doc(text))
+        .check(&doc(text), Applier::Direct)
         .into_iter()
         .map(|f| format!("{}: {}", f.span.line, f.message))
         .collect()
@@ -63,7 +64,7 @@ fn unknown_fields_wrong_types_and_enums_are_found_where_they_are_written() {
         .replace("value: \"80\"", "value: 80")
         .replace("IfNotPresent", "ifNotPresent");
     let schemas = Schemas::new();
-    let findings = schemas.check(&doc(&text));
+    let findings = schemas.check(&doc(&text), Applier::Direct);
     let got: Vec<String> = findings
         .iter()
         .map(|f| format!("{}: {}", f.span.line, f.message))
@@ -96,7 +97,7 @@ fn unknown_fields_wrong_types_and_enums_are_found_where_they_are_written() {
 #[test]
 fn required_fields_are_reported_at_the_object_that_lacks_them() {
     let text = DEPLOYMENT.replace("        - name: web\n          image", "        - image");
-    let findings = Schemas::new().check(&doc(&text));
+    let findings = Schemas::new().check(&doc(&text), Applier::Direct);
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert!(findings[0].missing);
     assert_eq!(
@@ -144,7 +145,7 @@ data:
 stringData:
   plain: hunter2
 ";
-    let findings = Schemas::new().check(&doc(text));
+    let findings = Schemas::new().check(&doc(text), Applier::Direct);
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].span.line, 10);
     assert_eq!(
@@ -158,7 +159,7 @@ fn unknown_kinds_and_api_versions_are_left_alone() {
     let schemas = Schemas::new();
     for text in [
         "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {anything: 1}\n",
-        "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: w}\nspec: {x: 1}\n",
+        "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: w}\nspec: {x: 1}\n",
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: w}\nspec: {x: 1}\n",
     ] {
         assert_eq!(messages(&schemas, text), Vec::<String>::new(), "{text}");
@@ -226,4 +227,73 @@ fn custom_resources_follow_their_crd() {
     // A version the CRD does not serve has no schema here.
     let old = "apiVersion: example.com/v0\nkind: Widget\nmetadata: {name: w}\nspec: {x: 1}\n";
     assert_eq!(messages(&schemas, old), Vec::<String>::new());
+}
+
+#[test]
+fn kustomize_controller_drops_undeclared_fields_of_kinds_it_converts() {
+    // fluxcd/pkg ssa/normalize converts the object to its Go type and back: the typo is
+    // gone before the API server sees it. A warning: the field has no effect.
+    let text = DEPLOYMENT.replace("  replicas: 2", "  replica: 2");
+    let findings = Schemas::new().check(&doc(&text), Applier::KustomizeController);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(
+        findings[0].message.contains("has no effect"),
+        "{}",
+        findings[0].message
+    );
+    // A wrong type breaks the conversion: the object is sent as written, and refused.
+    let both = text.replace("value: \"80\"", "value: 80");
+    let findings = Schemas::new().check(&doc(&both), Applier::KustomizeController);
+    assert!(
+        findings.iter().all(|f| f.severity == Severity::Error),
+        "{findings:?}"
+    );
+    // Role and ClusterRole are not converted (fluxcd/pkg skips them).
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules:\n  - verbs: [get]\n    resources: [pods]\n    apiGroup: [\"\"]\n";
+    let findings = Schemas::new().check(&doc(role), Applier::KustomizeController);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].severity, Severity::Error);
+    assert_eq!(
+        findings[0].help.as_deref(),
+        Some("did you mean `apiGroups`?")
+    );
+}
+
+#[test]
+fn status_is_not_judged_and_crd_defaults_fill_required_fields() {
+    let with_status = format!("{DEPLOYMENT}status:\n  foo: 1\n  replicas: \"x\"\n");
+    assert_eq!(
+        messages(&Schemas::new(), &with_status),
+        Vec::<String>::new()
+    );
+    let crd = CRD.replace(
+        "                size:\n                  type: integer\n",
+        "                size:\n                  type: integer\n                  default: 1\n",
+    );
+    let mut schemas = Schemas::new();
+    schemas.add_crd(&doc(&crd));
+    let defaulted =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  color: red\n";
+    assert_eq!(messages(&schemas, defaulted), Vec::<String>::new());
+}
+
+#[test]
+fn removed_built_in_api_versions_are_errors_at_the_api_version() {
+    let text = "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {}\n";
+    let findings = Schemas::new().check(&doc(text), Applier::KustomizeController);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].code, crate::kubernetes::REMOVED_API);
+    assert_eq!(findings[0].span.line, 1);
+    assert_eq!(
+        findings[0].message,
+        "HorizontalPodAutoscaler autoscaling/v2beta2 is no longer served since Kubernetes 1.26; use autoscaling/v2"
+    );
+    // A current version of the same kind is checked against its schema instead.
+    let current = text.replace("v2beta2", "v2");
+    let findings = Schemas::new().check(&doc(&current), Applier::KustomizeController);
+    assert!(
+        findings.iter().all(|f| f.code == crate::kubernetes::SCHEMA),
+        "{findings:?}"
+    );
 }

@@ -205,6 +205,7 @@ mod tests {
             check: true,
             prerendered: None,
             flux_version: crate::FluxVersion::CURRENT,
+            applier: guardrails_flux_api::kubernetes::Applier::Direct,
         }
     }
 

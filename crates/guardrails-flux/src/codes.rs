@@ -30,6 +30,7 @@ pub const DUPLICATE_OBJECT: &str = "k8s::duplicate-object";
 pub const TWO_OWNERS: &str = "flux::two-owners";
 pub const MISSING_FIELD: &str = "k8s::missing-field";
 pub const KUBERNETES_SCHEMA: &str = guardrails_flux_api::kubernetes::SCHEMA;
+pub const KUBERNETES_REMOVED_API: &str = guardrails_flux_api::kubernetes::REMOVED_API;
 
 /// Every code, in the order the README documents them.
 pub const ALL: &[&str] = &[
@@ -62,4 +63,5 @@ pub const ALL: &[&str] = &[
     DUPLICATE_OBJECT,
     MISSING_FIELD,
     KUBERNETES_SCHEMA,
+    KUBERNETES_REMOVED_API,
 ];

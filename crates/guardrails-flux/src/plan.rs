@@ -347,9 +347,11 @@ impl Plan {
         plan.add_standalone_targets();
         plan.assign_releases(&declared, options.flux_version, &mut checks);
 
-        // The affected set.
+        // The affected set: what reads a changed file, and what renders a custom resource
+        // whose CustomResourceDefinition changed (its schema decides whether it applies).
+        let changed_kinds = changed.map(|changed| plan.custom_kinds_defined_in(changed));
         let display = |p: &Path| paths::display(p, repo_root);
-        plan.affected = (0..plan.targets.len())
+        let affected: Vec<usize> = (0..plan.targets.len())
             .filter(|&t| {
                 let target = &plan.targets[t];
                 filter.allows(&display(&target.anchor))
@@ -362,6 +364,16 @@ impl Plan {
                     })
             })
             .collect();
+        plan.affected = match &changed_kinds {
+            Some(kinds) if !kinds.is_empty() => (0..plan.targets.len())
+                .filter(|&t| {
+                    affected.contains(&t)
+                        || (filter.allows(&display(&plan.targets[t].anchor))
+                            && plan.renders_kind_of(t, kinds))
+                })
+                .collect(),
+            _ => affected,
+        };
 
         // Files to check without rendering: what the affected targets read, the changed
         // YAML files themselves, and with no file list every YAML file under the root
@@ -512,6 +524,49 @@ impl Plan {
                 diagnostic.breaks.push(label);
             }
         }
+    }
+
+    /// The custom resource kinds that CustomResourceDefinitions in `files` define.
+    fn custom_kinds_defined_in(&mut self, files: &BTreeSet<PathBuf>) -> BTreeSet<String> {
+        let mut kinds = BTreeSet::new();
+        for file in files {
+            let defines = self
+                .sources
+                .load(file)
+                .text()
+                .is_some_and(|text| text.contains("CustomResourceDefinition"));
+            if !defines {
+                continue;
+            }
+            if let Some(Ok(docs)) = self.sources.documents(file) {
+                kinds.extend(
+                    docs.iter()
+                        .filter(|d| d.str_at(&["kind"]) == Some("CustomResourceDefinition"))
+                        .filter_map(|d| d.str_at(&["spec", "names", "kind"]))
+                        .map(str::to_owned),
+                );
+            }
+        }
+        kinds
+    }
+
+    /// Whether a file target `t` reads has an object of one of `kinds` (a `kind:` line).
+    fn renders_kind_of(&mut self, t: usize, kinds: &BTreeSet<String>) -> bool {
+        let files: Vec<PathBuf> = self.targets[t]
+            .closure
+            .iter()
+            .filter(|f| paths::is_yaml(f))
+            .cloned()
+            .collect();
+        files.iter().any(|file| {
+            self.sources.load(file).text().is_some_and(|text| {
+                text.lines().any(|line| {
+                    line.trim_start()
+                        .strip_prefix("kind:")
+                        .is_some_and(|kind| kinds.contains(kind.trim().trim_matches(['"', '\''])))
+                })
+            })
+        })
     }
 
     /// The CustomResourceDefinitions anywhere in the repository: a custom resource is
@@ -1104,6 +1159,11 @@ impl Plan {
                 check: true,
                 prerendered: self.prerendered.get(&t).cloned(),
                 flux_version: target.release,
+                applier: if target.flux.is_empty() {
+                    guardrails_flux_api::kubernetes::Applier::Direct
+                } else {
+                    guardrails_flux_api::kubernetes::Applier::KustomizeController
+                },
             });
         }
         work

@@ -18,7 +18,7 @@ use crate::plan::{Build, Plan, Target};
 use crate::render::{BuildFailure, Renderer};
 use crate::source_checks::at;
 use crate::{Stats, codes, paths};
-use guardrails_flux_api::kubernetes::Schemas;
+use guardrails_flux_api::kubernetes::{Applier, Schemas};
 
 pub struct RenderContext<'a> {
     pub renderer: &'a Renderer,
@@ -51,6 +51,9 @@ pub struct Work {
     pub prerendered: Option<Result<String, BuildFailure>>,
     /// The Flux release whose API definitions the rendered Flux objects are checked against.
     pub flux_version: crate::FluxVersion,
+    /// What applies the render: kustomize-controller for a Flux build, `kubectl` (or any
+    /// direct apply) for an overlay no Flux tree applies.
+    pub applier: Applier,
 }
 
 /// What the image automation lint needs to know about a render besides its objects.
@@ -477,7 +480,7 @@ fn check(text: &str, work: &Work, context: &RenderContext<'_>) -> Findings {
                     });
                 }
             } else {
-                for finding in context.schemas.check(doc) {
+                for finding in context.schemas.check(doc, work.applier) {
                     findings.problems.push(Problem::Schema {
                         object: object.clone(),
                         kind: kind.to_owned(),
@@ -743,17 +746,21 @@ pub fn absorb(
                         finding.message, target.label
                     )
                 };
+                let severity = match finding.severity {
+                    guardrails_flux_api::Severity::Error => Severity::Error,
+                    guardrails_flux_api::Severity::Warning => Severity::Warning,
+                };
                 let d = match span {
                     Some(span) => at(
                         &mut plan.sources,
                         &file,
                         span,
                         finding.code,
-                        Severity::Error,
+                        severity,
                         message,
                         None,
                     ),
-                    None => Diagnostic::error(finding.code, message)
+                    None => Diagnostic::new(finding.code, severity, message)
                         .with_path(paths::display(&file, &plan.repo_root)),
                 };
                 let d = match finding.help {
@@ -1045,7 +1052,10 @@ fn source_of_field(
                 continue;
             }
             let found = if path.0.is_empty() {
-                None
+                // A finding about the object's API version.
+                (finding.code == guardrails_flux_api::kubernetes::REMOVED_API)
+                    .then(|| doc.entry("apiVersion").map(|(key, _)| key))
+                    .flatten()
             } else {
                 key_at(doc, &path)
             };
@@ -1066,7 +1076,73 @@ fn source_of_field(
             }
         }
     }
+    // An inline patch in a kustomization of the build (`patches[].patch`, a JSON 6902
+    // operation's `path`) that names the field.
+    if !finding.missing
+        && let Some(guardrails_flux_api::kubernetes::Step::Key(key)) = finding.path.0.last()
+    {
+        let kustomizations: Vec<PathBuf> = target
+            .closure
+            .iter()
+            .filter(|f| {
+                f.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| paths::KUSTOMIZATION_FILES.contains(&n))
+            })
+            .cloned()
+            .collect();
+        for file in kustomizations {
+            if let Some(span) = plan
+                .sources
+                .load(&file)
+                .text()
+                .and_then(|text| inline_patch_line(text, key))
+            {
+                return Some((file, Some(span), true));
+            }
+        }
+    }
     object.map(|(file, span)| (file, Some(span), false))
+}
+
+/// The first line after a kustomization's patch fields that sets `key` (`key:` or
+/// `- key:` in an inline patch) or names it at the end of a JSON 6902 `path`.
+fn inline_patch_line(text: &str, key: &str) -> Option<Span> {
+    let mut in_patches = false;
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if indent == 0 && !trimmed.is_empty() && !trimmed.starts_with('#') {
+            in_patches = ["patches:", "patchesStrategicMerge:", "patchesJson6902:"]
+                .iter()
+                .any(|field| trimmed.starts_with(field));
+            continue;
+        }
+        if !in_patches {
+            continue;
+        }
+        let item = trimmed.trim_start_matches("- ");
+        let sets = item
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with(':'));
+        let json_path = item
+            .strip_prefix("path:")
+            .map(|p| p.trim().trim_matches(['"', '\'']))
+            .is_some_and(|p| p.starts_with('/') && p.rsplit('/').next() == Some(key));
+        if sets || json_path {
+            let column = line.len() - item.len();
+            return Some(Span {
+                offset: start + column,
+                len: item.trim_end().len(),
+                line: index + 1,
+                column: column + 1,
+            });
+        }
+    }
+    None
 }
 
 /// Where a `${...}` expression is written in the sources of a render.
@@ -1165,5 +1241,23 @@ fn build_failed(
 impl BuildDir for RenderContext<'_> {
     fn build_dir(&self, dir: &Path) -> Result<String, BuildFailure> {
         self.renderer.build(dir, self.timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inline_patch_line;
+
+    #[test]
+    fn an_inline_patch_is_found_at_the_line_that_sets_the_field() {
+        let text = "resources:\n  - ../base\nreplicas:\n  - name: web\n    count: 2\npatches:\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelectr\n        value: {}\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: web\n      spec:\n        replicas: \"3\"\n";
+        let span = inline_patch_line(text, "replicas").unwrap();
+        assert_eq!(span.line, 19);
+        assert_eq!(
+            &text[span.offset..span.offset + span.len],
+            "replicas: \"3\""
+        );
+        assert_eq!(inline_patch_line(text, "nodeSelectr").unwrap().line, 11);
+        assert_eq!(inline_patch_line(text, "count"), None);
     }
 }
