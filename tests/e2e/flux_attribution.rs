@@ -274,3 +274,33 @@ fn one_base_broken_for_two_clusters_is_one_finding() {
         }
     }
 }
+
+#[test]
+fn a_mutable_tag_in_a_shared_base_lands_on_the_image_line() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    sandbox.write(
+        "clusters/prod/image-repository.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: nginx\n  namespace: flux-system\nspec:\n  image: nginx\n  interval: 5m\n",
+    );
+    let base = "apps/base/web.yaml";
+    sandbox.write(base, &DEPLOYMENT.replace("nginx:1.27.0", "nginx:latest"));
+    for diagnostics in both_ways(&sandbox, base) {
+        let found = assert_reported(
+            &diagnostics,
+            "image::mutable-tag",
+            base,
+            line_of(&sandbox, base, "image: nginx:latest"),
+        );
+        // The build that renders it is named; staging's component replaces the image.
+        let message = found["message"].as_str().unwrap();
+        assert!(message.contains("apps/prod"), "{found}");
+        assert!(
+            !diagnostics.iter().any(|d| d["code"] == "image::mutable-tag"
+                && d["message"].as_str().unwrap().contains("staging")),
+            "{diagnostics:?}"
+        );
+    }
+}

@@ -646,7 +646,17 @@ pub fn absorb(
     let strict = crate::at_least(flux_version, 2, 9);
     for problem in findings.problems {
         match problem {
-            Problem::Image(finding) => plan.push_image_finding(finding, report),
+            Problem::Image(mut finding) => {
+                // A rendered container the lint could not place: where its image is written
+                // in this build's files.
+                if let Some(image) = finding.rendered_image.take()
+                    && let Some((file, span)) = find_image(plan, &target, &image)
+                {
+                    finding.path = paths::display(&file, &plan.repo_root);
+                    finding.span = Some(span);
+                }
+                plan.push_image_finding(finding, report)
+            }
             Problem::Unparsable(message) => report.push(
                 Diagnostic::error(
                     codes::BUILD_FAILED,
@@ -1140,6 +1150,49 @@ fn inline_patch_line(text: &str, key: &str) -> Option<Span> {
                 line: index + 1,
                 column: column + 1,
             });
+        }
+    }
+    None
+}
+
+/// Where a render's `image` is written: an `image:` value equal to it in a patch file of
+/// the build (kustomize applies patches last), else in the file that defines it.
+fn find_image(plan: &mut Plan, target: &Target, image: &str) -> Option<(PathBuf, Span)> {
+    let (patches, definitions): (Vec<PathBuf>, Vec<PathBuf>) = target
+        .closure
+        .iter()
+        .filter(|f| paths::is_yaml(f))
+        .cloned()
+        .partition(|f| plan.patch_files.contains(f));
+    for file in patches.iter().chain(&definitions) {
+        let Some(text) = plan.sources.load(file).text() else {
+            continue;
+        };
+        if !text.contains(image) {
+            continue;
+        }
+        let mut offset = 0;
+        for (index, line) in text.split_inclusive('\n').enumerate() {
+            let start = offset;
+            offset += line.len();
+            let Some(at) = line.find("image:") else {
+                continue;
+            };
+            let value = line[at + "image:".len()..].trim();
+            let value = value.split(" #").next().unwrap_or(value).trim();
+            if value.trim_matches(['"', '\'']) != image {
+                continue;
+            }
+            let column = line.len() - line[at + "image:".len()..].trim_start().len();
+            return Some((
+                file.clone(),
+                Span {
+                    offset: start + column,
+                    len: value.len(),
+                    line: index + 1,
+                    column: column + 1,
+                },
+            ));
         }
     }
     None

@@ -165,6 +165,10 @@ pub struct Finding {
     pub path: String,
     /// Where in that file; `None` when only the file is known.
     pub span: Option<Span>,
+    /// For a finding about a rendered container that could not be placed in a file the
+    /// lint reads (`span` is `None`): its image reference as rendered, so that the caller,
+    /// who knows every file of the render, can find where it is written.
+    pub rendered_image: Option<String>,
 }
 
 /// One repository YAML file: repo-relative path with `/`, its text, its parsed documents.

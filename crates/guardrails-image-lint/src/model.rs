@@ -943,6 +943,7 @@ fn scan_file(file: &SourceFile<'_>) -> Scan {
         help: Some(help),
         path: file.path.to_owned(),
         span: Some(span_at(text, offset, len)),
+        rendered_image: None,
     };
     if !paths::automation_reads(file.path) {
         for (offset, _) in text.match_indices(markers::TOKEN) {

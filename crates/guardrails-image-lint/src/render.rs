@@ -250,6 +250,15 @@ fn locate(
     }
 }
 
+/// A finding about a rendered container that `locate` could not place on a line carries
+/// the rendered image, for the caller to find in the render's files.
+fn placed(mut finding: Finding, image: &str) -> Finding {
+    if finding.span.is_none() {
+        finding.rendered_image = Some(image.to_owned());
+    }
+    finding
+}
+
 fn workloads(
     index: &Index,
     render: &Render<'_>,
@@ -317,19 +326,22 @@ fn workloads(
                 _ => format!("the mutable tag `{tag}`"),
             };
             let (path, span) = locate(index, render, dir, applied, c.image);
-            out.push(finding(
-                codes::MUTABLE_TAG,
-                Severity::Error,
-                &path,
-                span,
-                format!(
-                    "{who} runs `{}` with {what}; an ImageRepository tracks `{}`, so this \
+            out.push(placed(
+                finding(
+                    codes::MUTABLE_TAG,
+                    Severity::Error,
+                    &path,
+                    span,
+                    format!(
+                        "{who} runs `{}` with {what}; an ImageRepository tracks `{}`, so this \
                      workload is on the promotion path and must run one immutable artifact",
-                    c.image, parts.name
-                ),
-                "pin an immutable tag the lane's ImagePolicy selects (a kustomize `images` \
+                        c.image, parts.name
+                    ),
+                    "pin an immutable tag the lane's ImagePolicy selects (a kustomize `images` \
                  entry with a `:tag` setter marker) or an `@sha256:` digest"
-                    .to_owned(),
+                        .to_owned(),
+                ),
+                c.image,
             ));
             continue;
         }
@@ -356,7 +368,7 @@ fn workloads(
                 .into_iter()
                 .collect();
             let (path, span) = locate(index, render, dir, applied, c.image);
-            out.push(finding(
+            out.push(placed(finding(
                 codes::LANE_MISMATCH,
                 Severity::Error,
                 &path,
@@ -371,7 +383,7 @@ fn workloads(
                  tested artifact (e.g. `staging-…` → `production-…`), never by pinning another \
                  lane's tag"
                     .to_owned(),
-            ));
+            ), c.image));
         }
     }
 }

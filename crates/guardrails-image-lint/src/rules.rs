@@ -29,6 +29,7 @@ pub(crate) fn finding(
         help: help.into(),
         path: path.to_owned(),
         span,
+        rendered_image: None,
     }
 }
 
