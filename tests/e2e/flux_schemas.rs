@@ -394,3 +394,46 @@ fn a_custom_resource_is_checked_against_the_crd_in_the_repository() {
         );
     }
 }
+
+#[test]
+fn a_number_substituted_into_a_string_field_is_found_at_the_use() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization(
+            "apps",
+            "./apps/prod",
+            "  postBuild:\n    substitute:\n      PORT: \"8080\"\n      NAME: web\n",
+        ),
+    );
+    sandbox.write("apps/prod/kustomization.yaml", "resources:\n  - web.yaml\n");
+    let web = "apps/prod/web.yaml";
+    // kustomize writes `"${PORT}"` without its quotes, and Flux substitutes into that text.
+    sandbox.write(
+        web,
+        &DEPLOYMENT.replace(
+            "            - name: REPLICAS\n              value: \"${REPLICAS:=2}\"\n",
+            "            - name: PORT\n              value: \"${PORT}\"\n            - name: NAME\n              value: \"${NAME}\"\n",
+        ),
+    );
+    for diagnostics in both_ways(&sandbox, web) {
+        let found = schema_findings(&diagnostics);
+        assert_eq!(found.len(), 1, "only the number: {found:?}");
+        let found = assert_reported(
+            &diagnostics,
+            "k8s::schema",
+            web,
+            line_of(&sandbox, web, "${PORT}"),
+        );
+        let message = found["message"].as_str().unwrap();
+        assert!(
+            message.contains("expected string, found integer")
+                && message.contains("after postBuild substitution of `${PORT}`"),
+            "{found}"
+        );
+    }
+}

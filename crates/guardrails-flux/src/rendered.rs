@@ -528,8 +528,22 @@ fn check(text: &str, work: &Work, context: &RenderContext<'_>) -> Findings {
                     .map(|v| v.clone().unwrap_or_default())
             };
             let options = guardrails_envsubst::Options { strict: true };
-            let Err(errors) = guardrails_envsubst::substitute(chunk, &lookup, options) else {
-                continue;
+            let errors = match guardrails_envsubst::substitute(chunk, &lookup, options) {
+                Ok(substituted) => {
+                    if !api.is_some_and(|a| a.contains(".toolkit.fluxcd.io/")) {
+                        typed_by_substitution(
+                            doc,
+                            &substituted,
+                            substitution,
+                            &object,
+                            work,
+                            context,
+                            &mut findings,
+                        );
+                    }
+                    continue;
+                }
+                Err(errors) => errors,
             };
             for error in errors {
                 let expression = chunk
@@ -562,6 +576,73 @@ fn check(text: &str, work: &Work, context: &RenderContext<'_>) -> Findings {
         }
     }
     findings
+}
+
+/// kustomize-controller substitutes into the object's YAML text and decodes it again, so
+/// a variable whose value is a number or a boolean turns a string field into one (and the
+/// apply fails): the schema findings of the substituted object at fields that held a
+/// `${...}`.
+fn typed_by_substitution(
+    doc: &Node,
+    substituted: &str,
+    substitution: &Substitution,
+    object: &str,
+    work: &Work,
+    context: &RenderContext<'_>,
+    findings: &mut Findings,
+) {
+    let Ok(docs) = guardrails_yaml::parse_documents(substituted, &Limits::rendered()) else {
+        return;
+    };
+    let Some(after) = docs.iter().find(|d| !d.is_null()) else {
+        return;
+    };
+    let (Some(kind), Some(name)) = (doc.str_at(&["kind"]), doc.str_at(&["metadata", "name"]))
+    else {
+        return;
+    };
+    for mut finding in context.schemas.check(after, work.applier) {
+        let before = guardrails_flux_api::kubernetes::node_at(doc, &finding.path)
+            .and_then(Node::as_str)
+            .filter(|text| text.contains("${"));
+        let Some(before) = before else {
+            continue;
+        };
+        // A SOPS-encrypted value is defined but unknown here: its type is too.
+        let unknown = variables_in(before)
+            .any(|name| substitution.vars.get(name).is_some_and(Option::is_none));
+        if unknown {
+            continue;
+        }
+        finding.message = format!(
+            "{} after postBuild substitution of `{before}`",
+            finding.message
+        );
+        finding.help = Some(
+            "Flux substitutes into the YAML text, so a value that reads as a number or a \
+             boolean becomes one: keep the field a string with quotes that survive the \
+             substitution (Flux documents a `quote: '\"'` variable used as \
+             `${quote}${VAR}${quote}`), or give the variable a non-numeric value"
+                .to_owned(),
+        );
+        findings.problems.push(Problem::Schema {
+            object: object.to_owned(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            finding,
+        });
+    }
+}
+
+/// The names of the `${NAME...}` variables a text uses.
+fn variables_in(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("${").filter_map(|(at, _)| {
+        let rest = &text[at + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &rest[..end])
+    })
 }
 
 /// The text of the `i`th of a render's `objects` (up to the next one).
@@ -1299,7 +1380,13 @@ impl BuildDir for RenderContext<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::inline_patch_line;
+    use super::{inline_patch_line, variables_in};
+
+    #[test]
+    fn the_variables_a_value_uses_are_named() {
+        let names: Vec<&str> = variables_in("${A}:${B_2:=x}/$${C}-${}").collect();
+        assert_eq!(names, ["A", "B_2", "C"]);
+    }
 
     #[test]
     fn an_inline_patch_is_found_at_the_line_that_sets_the_field() {
