@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::flux_trees::{bootstrap, flux_kustomization};
-use crate::flux_validate::{assert_reported, available, errors, validate};
+use crate::flux_validate::{assert_reported, available, errors, line_of, validate};
 use crate::harness::Sandbox;
 
 fn codes(diagnostics: &[Value]) -> Vec<String> {
@@ -409,4 +409,150 @@ fn an_automation_that_stops_covering_a_marker_is_reported_at_the_marker() {
         "apps/kustomization.yaml",
         4,
     );
+}
+
+#[test]
+fn renaming_an_image_repository_or_policy_re_checks_what_names_it_in_other_builds() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    // Three builds: the repository (infra), the policy (the cluster's own directory) and
+    // the marker (apps) never share a file.
+    sandbox.write(
+        "clusters/prod/infra.yaml",
+        &flux_kustomization("infra", "./infra", ""),
+    );
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps", ""),
+    );
+    let repository = "infra/repositories.yaml";
+    let write_repository = |name: &str| {
+        sandbox.write(
+            repository,
+            &format!("apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  image: registry.example.test/web\n  interval: 5m\n"),
+        );
+    };
+    write_repository("web");
+    sandbox.write(
+        "infra/kustomization.yaml",
+        "resources: [repositories.yaml]\n",
+    );
+    let policy = "clusters/prod/policy.yaml";
+    let write_policy = |name: &str| {
+        sandbox.write(
+            policy,
+            &format!("apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: web\n  filterTags:\n    pattern: '^production-v(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)$'\n    extract: '$version'\n  policy:\n    semver:\n      range: '>=1.0.0'\n"),
+        );
+    };
+    write_policy("web");
+    sandbox.write(
+        "apps/kustomization.yaml",
+        "resources: [deployment.yaml]\nimages:\n  - name: registry.example.test/web\n    newTag: production-v1.0.0 # {\"$imagepolicy\": \"flux-system:web:tag\"}\n",
+    );
+    sandbox.write(
+        "apps/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: registry.example.test/web:production-v1.0.0\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert!(
+        errors(&diagnostics).is_empty(),
+        "{}\n{:?}",
+        run.all(),
+        codes(&diagnostics)
+    );
+    // Only the repository is renamed: the policy that still names it is another build's.
+    write_repository("web-api");
+    for args in [&[repository][..], &["--all"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        assert_reported(
+            &diagnostics,
+            "image-policy::repository-ref",
+            policy,
+            line_of(&sandbox, policy, "    name: web"),
+        );
+    }
+    write_repository("web");
+    // Only the policy is renamed: the marker that still names it is another build's.
+    write_policy("web-production");
+    for args in [&[policy][..], &["--all"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        let found = diagnostics
+            .iter()
+            .find(|d| d["file"] == "apps/kustomization.yaml" && d["line"] == 4)
+            .unwrap_or_else(|| panic!("{args:?}: {:?}", codes(&diagnostics)));
+        assert!(
+            found["code"].as_str().unwrap().starts_with("setter::"),
+            "{found}"
+        );
+    }
+}
+
+#[test]
+fn relabelling_a_namespace_re_checks_the_policies_an_access_from_admits() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    for (name, path) in [("infra", "./infra"), ("namespaces", "./namespaces")] {
+        sandbox.write(
+            &format!("clusters/prod/{name}.yaml"),
+            &flux_kustomization(name, path, ""),
+        );
+    }
+    sandbox.write(
+        "infra/kustomization.yaml",
+        "resources: [repositories.yaml]\n",
+    );
+    sandbox.write(
+        "infra/repositories.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: web\n  namespace: flux-system\nspec:\n  image: registry.example.test/web\n  interval: 5m\n  accessFrom:\n    namespaceSelectors:\n      - matchLabels:\n          team: web\n",
+    );
+    let namespace = "namespaces/web.yaml";
+    let write_namespace = |team: &str| {
+        sandbox.write(
+            namespace,
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels:\n    team: {team}\n"),
+        );
+    };
+    write_namespace("web");
+    sandbox.write("namespaces/kustomization.yaml", "resources: [web.yaml]\n");
+    let policy = "clusters/prod/policy.yaml";
+    sandbox.write(
+        policy,
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: web\n  namespace: web\nspec:\n  imageRepositoryRef:\n    name: web\n    namespace: flux-system\n  policy:\n    semver:\n      range: '>=1.0.0'\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "image-policy::repository-ref"),
+        "{}\n{:?}",
+        run.all(),
+        codes(&diagnostics)
+    );
+    // Only the Namespace's labels change: the policy in another build is denied access.
+    write_namespace("api");
+    for args in [&[namespace][..], &["--all"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        let found = assert_reported(
+            &diagnostics,
+            "image-policy::repository-ref",
+            policy,
+            line_of(&sandbox, policy, "    name: web"),
+        );
+        assert!(
+            found["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not admit"),
+            "{found}"
+        );
+    }
 }

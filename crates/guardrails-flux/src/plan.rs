@@ -465,7 +465,7 @@ impl Plan {
             files.iter().cloned().chain(rendered).collect()
         });
         plan.in_scope = in_scope;
-        plan.lint_image_automation(&inventory.yaml_files, options, report);
+        plan.lint_image_automation(&inventory.yaml_files, changed, options, report);
         plan.collect_crds(&inventory.yaml_files);
         let mut found = std::mem::take(&mut checks.diagnostics);
         plan.name_what_breaks(&mut found);
@@ -595,6 +595,7 @@ impl Plan {
     fn lint_image_automation(
         &mut self,
         yaml_files: &[PathBuf],
+        changed: Option<&BTreeSet<PathBuf>>,
         options: &Options,
         report: &mut Report,
     ) {
@@ -602,6 +603,20 @@ impl Plan {
         // Namespaces (their labels gate cross-namespace policies), GitRepositories,
         // setter markers and `images:` entries. Workloads come from the renders.
         let started = std::time::Instant::now();
+        // The changed files as the lint names them, and whether one defines a Namespace.
+        let changed_sides = changed.map(|changed| {
+            let shown: BTreeSet<String> = changed
+                .iter()
+                .map(|f| paths::display(f, &self.repo_root))
+                .collect();
+            let namespaces = changed.iter().any(|f| {
+                self.sources
+                    .load(f)
+                    .text()
+                    .is_some_and(|t| t.contains("kind: Namespace"))
+            });
+            (shown, namespaces)
+        });
         let relevant: BTreeSet<PathBuf> = yaml_files
             .iter()
             .filter(|file| {
@@ -658,6 +673,18 @@ impl Plan {
             other_repositories,
         };
         let index = guardrails_image_lint::Index::build(&files, &config);
+        // A change re-checks what it can break through object relations too (a renamed
+        // ImageRepository and the policies that still name it).
+        if let (Some((shown, namespaces_changed)), Some(scope)) =
+            (&changed_sides, self.in_scope.as_mut())
+        {
+            scope.extend(
+                index
+                    .related_files(shown, *namespaces_changed)
+                    .into_iter()
+                    .map(|f| self.repo_root.join(f)),
+            );
+        }
         let findings = index.lint_sources();
         drop(files);
         for finding in findings {

@@ -40,7 +40,7 @@ mod rules;
 mod selector;
 mod semver;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 use guardrails_flux_api::FluxVersion;
@@ -246,6 +246,88 @@ impl Index {
             model,
             patterns,
         }
+    }
+
+    /// The files whose findings a change to `changed` (repository-relative, `/`-separated
+    /// paths) can alter through object relations rather than file inclusion, so that a
+    /// commit touching only one side is checked on the other:
+    /// - an ImageRepository → the ImagePolicies that refer to it by name, and every policy
+    ///   whose reference now resolves to nothing (a renamed or removed repository);
+    /// - an ImagePolicy → the setter markers that name it, and every marker naming no policy;
+    /// - an ImageUpdateAutomation → every file with a marker (its `update.path` and
+    ///   `policySelector` decide which markers it writes);
+    /// - a Namespace (`namespaces_changed`: its labels gate `accessFrom`) → the
+    ///   ImageRepositories with `accessFrom` and the policies that refer to them.
+    pub fn related_files(
+        &self,
+        changed: &BTreeSet<String>,
+        namespaces_changed: bool,
+    ) -> BTreeSet<String> {
+        let model = &self.model;
+        let mut related = BTreeSet::new();
+        let refers = |p: &model::Policy, repository: &model::Repository| {
+            p.repo_name
+                .as_ref()
+                .is_some_and(|n| n.value == repository.meta.name)
+        };
+        let dangling = |p: &model::Policy| {
+            p.repo_name.is_some() && !model.repositories.iter().any(|r| refers(p, r))
+        };
+        for repository in &model.repositories {
+            let touched = changed.contains(&repository.meta.path)
+                || (namespaces_changed && repository.access_from.is_some());
+            if !touched {
+                continue;
+            }
+            related.insert(repository.meta.path.clone());
+            related.extend(
+                model
+                    .policies
+                    .iter()
+                    .filter(|p| refers(p, repository))
+                    .map(|p| p.meta.path.clone()),
+            );
+        }
+        if model
+            .repositories
+            .iter()
+            .any(|r| changed.contains(&r.meta.path))
+        {
+            related.extend(
+                model
+                    .policies
+                    .iter()
+                    .filter(|p| dangling(p))
+                    .map(|p| p.meta.path.clone()),
+            );
+        }
+        let changed_policies: Vec<&model::Policy> = model
+            .policies
+            .iter()
+            .filter(|p| changed.contains(&p.meta.path))
+            .collect();
+        if !changed_policies.is_empty() {
+            for marker in &model.markers {
+                let names_changed = changed_policies
+                    .iter()
+                    .any(|p| p.meta.name == marker.setter.name);
+                let names_none = !model
+                    .policies
+                    .iter()
+                    .any(|p| p.meta.name == marker.setter.name);
+                if names_changed || names_none {
+                    related.insert(marker.path.clone());
+                }
+            }
+        }
+        if model
+            .automations
+            .iter()
+            .any(|a| changed.contains(&a.meta.path))
+        {
+            related.extend(model.markers.iter().map(|m| m.path.clone()));
+        }
+        related
     }
 
     /// Rules that need only sources.
