@@ -133,6 +133,8 @@ pub struct Plan {
     pub unused: Vec<FluxKustomization>,
     pub targets: Vec<Target>,
     pub affected: Vec<usize>,
+    /// Unaffected builds rendered only to learn what they apply (two owners, at commit).
+    pub owner_only: BTreeSet<usize>,
     pub skipped_empty: Vec<String>,
     pub sources: Sources,
     /// Files that kustomizations load as patches: partial objects, never checked as
@@ -301,6 +303,7 @@ impl Plan {
             unused: Vec::new(),
             targets: Vec::new(),
             affected: Vec::new(),
+            owner_only: BTreeSet::new(),
             skipped_empty: Vec::new(),
             sources,
             patch_files,
@@ -465,6 +468,9 @@ impl Plan {
             files.iter().cloned().chain(rendered).collect()
         });
         plan.in_scope = in_scope;
+        if changed.is_some() {
+            plan.select_owner_checks();
+        }
         plan.lint_image_automation(&inventory.yaml_files, changed, options, report);
         plan.collect_crds(&inventory.yaml_files);
         let mut found = std::mem::take(&mut checks.diagnostics);
@@ -1101,9 +1107,77 @@ impl Plan {
     pub fn jobs_to_render(&self) -> Vec<usize> {
         self.affected
             .iter()
+            .chain(&self.owner_only)
             .copied()
             .filter(|&t| !self.targets[t].blocked && !self.targets[t].empty)
             .collect()
+    }
+
+    /// With a file list: the unaffected Flux builds of the affected builds' clusters whose
+    /// files define an object of the same kind and name as an affected Flux build's files.
+    /// They are rendered (from the cache when they can be) only to learn what they apply,
+    /// so that an object a commit adds to one Kustomization is found when another of the
+    /// same cluster already applies it.
+    fn select_owner_checks(&mut self) {
+        let affected: BTreeSet<usize> = self
+            .affected
+            .iter()
+            .copied()
+            .filter(|&t| !self.targets[t].flux.is_empty())
+            .collect();
+        if affected.is_empty() {
+            return;
+        }
+        let clusters: BTreeSet<usize> = affected
+            .iter()
+            .flat_map(|&t| self.targets[t].flux.iter().map(|&f| self.flux_cluster[f]))
+            .collect();
+        let mut names: BTreeSet<(String, String)> = BTreeSet::new();
+        for &t in &affected {
+            names.extend(self.defined_names(t));
+        }
+        let candidates: Vec<usize> = (0..self.targets.len())
+            .filter(|t| !affected.contains(t))
+            .filter(|&t| {
+                let target = &self.targets[t];
+                !target.blocked
+                    && !target.empty
+                    && target
+                        .flux
+                        .iter()
+                        .any(|&f| clusters.contains(&self.flux_cluster[f]))
+            })
+            .collect();
+        for t in candidates {
+            if self.defined_names(t).iter().any(|n| names.contains(n)) {
+                self.owner_only.insert(t);
+            }
+        }
+    }
+
+    /// The (kind, name) of every object the files of target `t` define (patches and
+    /// Flux Kustomizations aside: a parent applies its children by design).
+    fn defined_names(&mut self, t: usize) -> BTreeSet<(String, String)> {
+        let files: Vec<PathBuf> = self.targets[t]
+            .closure
+            .iter()
+            .filter(|f| paths::is_yaml(f) && !self.patch_files.contains(*f))
+            .cloned()
+            .collect();
+        let mut names = BTreeSet::new();
+        for file in files {
+            if let Some(Ok(docs)) = self.sources.documents(&file) {
+                for doc in docs {
+                    if let (Some(kind), Some(name)) =
+                        (doc.str_at(&["kind"]), doc.str_at(&["metadata", "name"]))
+                        && kind != "Kustomization"
+                    {
+                        names.insert((kind.to_owned(), name.to_owned()));
+                    }
+                }
+            }
+        }
+        names
     }
 
     /// The work items for the renderer pool, with cache keys; `salt` names the renderer

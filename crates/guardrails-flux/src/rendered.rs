@@ -673,6 +673,28 @@ fn describe(kind: Option<&str>, namespace: &str, name: Option<&str>) -> String {
     }
 }
 
+/// What each Flux Kustomization of target `t` applies, per cluster: one object, two
+/// appliers.
+fn record_owners(plan: &mut Plan, t: usize, ids: &[(ObjectKey, u64)]) {
+    for &flux in &plan.targets[t].flux {
+        let applies_to = applies_to(&plan.flux[flux]);
+        let substitution = plan.targets[t]
+            .substitutions
+            .iter()
+            .find(|s| s.flux == flux);
+        for (id, content) in ids {
+            // The name the cluster sees: after postBuild, when every variable is known.
+            let Some(id) = substituted(id, substitution) else {
+                continue;
+            };
+            plan.owners
+                .entry((plan.flux_cluster[flux], applies_to.clone(), id))
+                .or_default()
+                .push((flux, t, *content));
+        }
+    }
+}
+
 /// Turns one result into diagnostics, pointing at sources where they can be found.
 pub fn absorb(
     plan: &mut Plan,
@@ -681,6 +703,13 @@ pub fn absorb(
     report: &mut Report,
     stats: &mut Stats,
 ) {
+    // Rendered only to learn what it applies: its owners, nothing else.
+    if plan.owner_only.contains(&result.target) {
+        if let Ok(findings) = result.outcome {
+            record_owners(plan, result.target, &findings.ids);
+        }
+        return;
+    }
     // A render made while the cluster trees were built is counted there already.
     if !result.reused {
         stats.rendered += 1;
@@ -707,22 +736,8 @@ pub fn absorb(
             return;
         }
     };
-    // What each Flux Kustomization applies, per cluster: one object, two appliers.
     let ids = std::mem::take(&mut findings.ids);
-    for &flux in &target.flux {
-        let applies_to = applies_to(&plan.flux[flux]);
-        let substitution = target.substitutions.iter().find(|s| s.flux == flux);
-        for (id, content) in &ids {
-            // The name the cluster sees: after postBuild, when every variable is known.
-            let Some(id) = substituted(id, substitution) else {
-                continue;
-            };
-            plan.owners
-                .entry((plan.flux_cluster[flux], applies_to.clone(), id))
-                .or_default()
-                .push((flux, result.target, *content));
-        }
-    }
+    record_owners(plan, result.target, &ids);
     let flux_version = target.release;
     let strict = crate::at_least(flux_version, 2, 9);
     for problem in findings.problems {
@@ -1006,7 +1021,11 @@ pub fn report_owners(plan: &mut Plan, report: &mut Report) {
                     !(ks.name == *name && ks.namespace.as_deref().unwrap_or_default() == namespace)
                 });
             }
-            (appliers.len() > 1).then_some((key, appliers))
+            // At commit, only what an affected build applies is the commit's business.
+            let checked = appliers
+                .iter()
+                .any(|(_, t, _)| !plan.owner_only.contains(t));
+            (appliers.len() > 1 && checked).then_some((key, appliers))
         })
         .collect();
     shared.sort();
