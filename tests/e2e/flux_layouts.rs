@@ -557,3 +557,57 @@ fn relabelling_a_namespace_re_checks_the_policies_an_access_from_admits() {
         );
     }
 }
+
+#[test]
+fn the_image_lint_sees_the_namespace_a_parent_patch_gives_a_child() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    // The parent patches every child into `production`; the child's file names no namespace.
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization(
+            "apps",
+            "./apps/tree",
+            "  patches:\n    - target:\n        kind: Kustomization\n      patch: |-\n        - op: add\n          path: /spec/targetNamespace\n          value: production\n",
+        ),
+    );
+    sandbox.write("apps/tree/kustomization.yaml", "resources: [web.yaml]\n");
+    sandbox.write(
+        "apps/tree/web.yaml",
+        &flux_kustomization("web", "./apps/web", ""),
+    );
+    let mut images = String::new();
+    for lane in ["staging", "production"] {
+        images.push_str(&format!("---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: web\n  namespace: {lane}\nspec:\n  image: registry.example.test/web\n  interval: 5m\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: web\n  namespace: {lane}\nspec:\n  imageRepositoryRef:\n    name: web\n  filterTags:\n    pattern: '^{lane}-v(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)$'\n    extract: '$version'\n  policy:\n    semver:\n      range: '>=1.0.0'\n"));
+    }
+    sandbox.write("clusters/prod/images.yaml", &images);
+    let overlay = "apps/web/kustomization.yaml";
+    sandbox.write(
+        overlay,
+        "resources: [deployment.yaml]\nimages:\n  - name: registry.example.test/web\n    newTag: staging-v1.0.0 # {\"$imagepolicy\": \"staging:web:tag\"}\n",
+    );
+    sandbox.write(
+        "apps/web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: registry.example.test/web:production-v1.0.0\n",
+    );
+    for args in [&[overlay][..], &["--all"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        let found = diagnostics
+            .iter()
+            .find(|d| {
+                d["code"] == "image::lane-mismatch"
+                    && d["file"] == overlay
+                    && d["line"] == 4
+                    && d["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("belongs to lane `production`")
+            })
+            .unwrap_or_else(|| panic!("{args:?}: {:?}", codes(&diagnostics)));
+        assert_eq!(found["severity"], "error");
+    }
+}

@@ -673,10 +673,35 @@ impl Plan {
             .filter(|r| reconcile::other_repository(r, &options.remote_urls, bootstrap).is_some())
             .map(|r| r.name.clone())
             .collect();
+        // One model: the image lint decides lanes and namespaces on the Kustomizations the
+        // cluster trees apply (a parent's patch may set a child's `targetNamespace`).
+        let reconciled = self
+            .flux
+            .iter()
+            .map(|ks| guardrails_image_lint::ReconciledFlux {
+                path: paths::display(&ks.file, &self.repo_root),
+                name: ks.name.clone(),
+                spec_path: Some(ks.path.as_ref().map_or_else(String::new, |(path, _)| {
+                    let path = path.trim_start_matches("./").trim_end_matches('/');
+                    if path == "." {
+                        String::new()
+                    } else {
+                        path.to_owned()
+                    }
+                })),
+                target_namespace: ks
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.str_at(&["targetNamespace"]))
+                    .filter(|ns| !ns.is_empty())
+                    .map(str::to_owned),
+            })
+            .collect();
         let config = guardrails_image_lint::Config {
             lanes: options.lanes.clone(),
             flux: self.flux_version,
             other_repositories,
+            reconciled,
         };
         let index = guardrails_image_lint::Index::build(&files, &config);
         // A change re-checks what it can break through object relations too (a renamed

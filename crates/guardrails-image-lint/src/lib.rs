@@ -97,6 +97,22 @@ pub struct Config {
     /// an ImageUpdateAutomation writing to one of them has its `update.path` there, not
     /// in this checkout.
     pub other_repositories: std::collections::BTreeSet<String>,
+    /// The Flux Kustomizations as the caller's reconciliation of the cluster trees sees
+    /// them (after the parents' patches and substitution): where one is known, its
+    /// `spec.path` and `targetNamespace` replace what its file says, so lanes and
+    /// namespaces are decided on what Flux applies.
+    pub reconciled: Vec<ReconciledFlux>,
+}
+
+/// A Flux Kustomization as its cluster's tree renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconciledFlux {
+    /// Repository-relative path (`/`-separated) of the file that defines it.
+    pub path: String,
+    pub name: String,
+    /// `spec.path`, repository-relative (`""` is the root); `None` when not this checkout.
+    pub spec_path: Option<String>,
+    pub target_namespace: Option<String>,
 }
 
 impl Default for Config {
@@ -110,6 +126,7 @@ impl Default for Config {
             ],
             flux: FluxVersion::CURRENT,
             other_repositories: std::collections::BTreeSet::new(),
+            reconciled: Vec::new(),
         }
     }
 }

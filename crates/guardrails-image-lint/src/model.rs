@@ -342,17 +342,28 @@ pub fn build(files: &[SourceFile<'_>], config: &Config) -> Model {
                 }
                 Kind::FluxKustomization => {
                     let f = model.flux.len();
+                    // What the cluster tree made of it, when the caller reconciled it.
+                    let reconciled = config.reconciled.iter().find(|r| {
+                        r.path == file.path
+                            && Some(r.name.as_str()) == doc.str_at(&["metadata", "name"])
+                    });
                     model.flux.push(FluxKs {
                         path: file.path.to_owned(),
-                        spec_path: Some(
-                            doc.str_at(&["spec", "path"])
-                                .map_or(Some(String::new()), paths::normalize),
-                        )
-                        .flatten(),
-                        target_namespace: doc
-                            .at(&["spec", "targetNamespace"])
-                            .and_then(Node::scalar_text)
-                            .filter(|s| !s.is_empty()),
+                        spec_path: match reconciled {
+                            Some(r) => r.spec_path.clone(),
+                            None => Some(
+                                doc.str_at(&["spec", "path"])
+                                    .map_or(Some(String::new()), paths::normalize),
+                            )
+                            .flatten(),
+                        },
+                        target_namespace: match reconciled {
+                            Some(r) => r.target_namespace.clone(),
+                            None => doc
+                                .at(&["spec", "targetNamespace"])
+                                .and_then(Node::scalar_text)
+                                .filter(|s| !s.is_empty()),
+                        },
                         labels: selector::labels(doc.at(&["spec", "commonMetadata", "labels"])),
                     });
                     for entry in seq(doc.at(&["spec", "images"])) {
