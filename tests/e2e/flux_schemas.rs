@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use crate::flux_attribution::{both_ways, both_ways_exiting, breaks};
 use crate::flux_trees::{bootstrap, flux_kustomization};
 use crate::flux_validate::{assert_reported, available, errors, line_of, validate, without_timing};
 use crate::harness::Sandbox;
@@ -121,41 +122,10 @@ fn fleet() -> Sandbox {
     sandbox
 }
 
-/// Runs the hook as pre-commit would (`changed`) and as CI does (`--all`); both exit with
-/// `code`, and no message names a machine path.
-fn both_ways_exiting(sandbox: &Sandbox, changed: &str, code: i32) -> [Vec<Value>; 2] {
-    [&[changed][..], &["--all"][..]].map(|args| {
-        let (run, diagnostics) = validate(sandbox, args);
-        assert_eq!(run.code, code, "{args:?}: {}", run.all());
-        for d in &diagnostics {
-            let text = d.to_string();
-            assert!(
-                !text.contains(&*sandbox.root.to_string_lossy()) && !text.contains("/tmp/"),
-                "a machine path leaked: {text}"
-            );
-        }
-        diagnostics
-    })
-}
-
-/// Both ways, failing.
-fn both_ways(sandbox: &Sandbox, changed: &str) -> [Vec<Value>; 2] {
-    both_ways_exiting(sandbox, changed, 1)
-}
-
 fn schema_findings(diagnostics: &[Value]) -> Vec<&Value> {
     diagnostics
         .iter()
         .filter(|d| d["code"] == "k8s::schema")
-        .collect()
-}
-
-fn breaks(diagnostic: &Value) -> Vec<String> {
-    diagnostic["breaks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|b| b.as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -581,18 +581,7 @@ impl<'s> Walker<'s> {
     fn wrong_type(&mut self, node: &Node, expected: &str, path: &FieldPath) {
         self.breaks_conversion = true;
         let found = node.value.type_name();
-        let help = match (&node.value, expected) {
-            (Value::Int(_) | Value::Float(_) | Value::Bool(_), "string") => node
-                .scalar_text()
-                .map(|text| format!("quote it: `\"{text}\"`")),
-            (Value::String(s), "boolean") if s == "true" || s == "false" => {
-                Some(format!("write `{s}` without quotes"))
-            }
-            (Value::String(s), "integer" | "number") if s.parse::<f64>().is_ok() => {
-                Some(format!("write `{s}` without quotes"))
-            }
-            _ => None,
-        };
+        let help = schema::type_help(node, expected);
         self.push(
             node.span,
             format!(

@@ -323,21 +323,7 @@ impl Checker {
 
     fn wrong_type(&mut self, node: &Node, expected: &str, path: &str) {
         let found = node.value.type_name();
-        let help = match (&node.value, expected) {
-            (Value::Int(_) | Value::Float(_) | Value::Bool(_), "string") => node
-                .scalar_text()
-                .map(|text| format!("quote it: `\"{text}\"`")),
-            (Value::String(s), "boolean") if s == "true" || s == "false" => {
-                Some(format!("write `{s}` without quotes"))
-            }
-            (Value::String(s), "integer") if s.parse::<i64>().is_ok() => {
-                Some(format!("write `{s}` without quotes"))
-            }
-            (Value::Int(_) | Value::Float(_), "duration string") => {
-                Some("write a duration with a unit, such as `5m` or `30s`".to_owned())
-            }
-            _ => None,
-        };
+        let help = type_help(node, expected);
         self.push(
             node.span,
             format!(
@@ -398,6 +384,28 @@ impl Checker {
         if let Some(last) = self.findings.last_mut() {
             last.missing = true;
         }
+    }
+}
+
+/// How to fix a value of the wrong type, when the fix is plain (quotes to add or remove).
+pub(crate) fn type_help(node: &Node, expected: &str) -> Option<String> {
+    match (&node.value, expected) {
+        (Value::Int(_) | Value::Float(_) | Value::Bool(_), "string") => node
+            .scalar_text()
+            .map(|text| format!("quote it: `\"{text}\"`")),
+        (Value::String(s), "boolean") if s == "true" || s == "false" => {
+            Some(format!("write `{s}` without quotes"))
+        }
+        (Value::String(s), "integer") if s.parse::<i64>().is_ok() => {
+            Some(format!("write `{s}` without quotes"))
+        }
+        (Value::String(s), "number") if s.parse::<f64>().is_ok() => {
+            Some(format!("write `{s}` without quotes"))
+        }
+        (Value::Int(_) | Value::Float(_), "duration string") => {
+            Some("write a duration with a unit, such as `5m` or `30s`".to_owned())
+        }
+        _ => None,
     }
 }
 

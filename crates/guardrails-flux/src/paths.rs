@@ -89,6 +89,13 @@ pub fn is_remote(entry: &str) -> bool {
 pub const KUSTOMIZATION_FILES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/// Whether `path` names a kustomization file (`kustomization.yaml` and its spellings).
+pub fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| KUSTOMIZATION_FILES.contains(&n))
+}
+
 pub fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),

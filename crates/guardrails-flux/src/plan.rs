@@ -1261,11 +1261,7 @@ impl Plan {
             let mut kustomization_files: Vec<String> = target
                 .closure
                 .iter()
-                .filter(|f| {
-                    f.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| paths::KUSTOMIZATION_FILES.contains(&n))
-                })
+                .filter(|f| paths::is_kustomization_file(f))
                 .chain(target.flux.iter().map(|&f| &self.flux[f].file))
                 .map(|f| paths::display(f, &self.repo_root))
                 .collect();

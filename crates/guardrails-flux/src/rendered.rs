@@ -1194,11 +1194,7 @@ fn source_of_field(
         let kustomizations: Vec<PathBuf> = target
             .closure
             .iter()
-            .filter(|f| {
-                f.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| paths::KUSTOMIZATION_FILES.contains(&n))
-            })
+            .filter(|f| paths::is_kustomization_file(f))
             .cloned()
             .collect();
         for file in kustomizations {
