@@ -611,3 +611,53 @@ fn the_image_lint_sees_the_namespace_a_parent_patch_gives_a_child() {
         assert_eq!(found["severity"], "error");
     }
 }
+
+#[test]
+fn a_policy_whose_filter_stops_selecting_a_pinned_tag_re_checks_the_builds_that_run_it() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    // The policy and the workload are in two builds that share no file.
+    for (name, path) in [("apps", "./apps"), ("infra", "./infra")] {
+        sandbox.write(
+            &format!("clusters/prod/{name}.yaml"),
+            &flux_kustomization(name, path, ""),
+        );
+    }
+    sandbox.write("infra/kustomization.yaml", "resources: [images.yaml]\n");
+    let policy = "infra/images.yaml";
+    let write_policy = |prefix: &str| {
+        sandbox.write(
+            policy,
+            &format!("apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: web\n  namespace: production\nspec:\n  image: registry.example.test/web\n  interval: 5m\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: web\n  namespace: production\nspec:\n  imageRepositoryRef:\n    name: web\n  filterTags:\n    pattern: '^{prefix}-v(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)$'\n    extract: '$version'\n  policy:\n    semver:\n      range: '>=1.0.0'\n"),
+        );
+    };
+    write_policy("production");
+    sandbox.write("apps/kustomization.yaml", "resources: [deployment.yaml]\n");
+    let deployment = "apps/deployment.yaml";
+    sandbox.write(
+        deployment,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: production\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: registry.example.test/web:production-v1.0.0\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert!(
+        errors(&diagnostics).is_empty(),
+        "{}\n{:?}",
+        run.all(),
+        codes(&diagnostics)
+    );
+    // Only the policy changes: the tag the other build pins is no longer the lane's.
+    write_policy("prod");
+    for args in [&[policy][..], &["--all"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        assert_reported(
+            &diagnostics,
+            "image::lane-mismatch",
+            deployment,
+            line_of(&sandbox, deployment, "image:"),
+        );
+    }
+}

@@ -407,3 +407,41 @@ fn a_number_substituted_into_a_string_field_is_found_at_the_use() {
         );
     }
 }
+
+#[test]
+fn an_object_rendered_twice_under_a_name_prefix_lands_on_its_definition() {
+    if !available() {
+        return;
+    }
+    let sandbox = fleet();
+    // autoscaling/v1 and v2 of one HPA: kustomize keeps both, the API server has one.
+    let hpa = |version: &str| {
+        format!(
+            "apiVersion: autoscaling/{version}\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: default\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 1\n  maxReplicas: 3\n"
+        )
+    };
+    sandbox.write("apps/base/hpa-v1.yaml", &hpa("v1"));
+    sandbox.write("apps/base/hpa-v2.yaml", &hpa("v2"));
+    sandbox.write(
+        "apps/base/kustomization.yaml",
+        "resources:\n  - web.yaml\n  - widget.yaml\n  - token.yaml\n  - hpa-v1.yaml\n  - hpa-v2.yaml\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    // prod renders it as `prod-web`; the finding is still at a definition's name.
+    let prod = diagnostics
+        .iter()
+        .find(|d| {
+            d["code"] == "k8s::duplicate-object"
+                && d["message"].as_str().unwrap().contains("prod-web")
+        })
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert!(
+        prod["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("apps/base/hpa-v"),
+        "{prod}"
+    );
+    assert_eq!(prod["line"], 4, "{prod}");
+}

@@ -367,15 +367,24 @@ impl Plan {
                     })
             })
             .collect();
-        plan.affected = match &changed_kinds {
-            Some(kinds) if !kinds.is_empty() => (0..plan.targets.len())
+        // ... and what runs an image whose ImagePolicy changed (a pinned tag the new filter
+        // no longer selects is a lane mismatch in that build's render).
+        let changed_images = changed
+            .map(|changed| plan.images_of_changed_policies(changed, &inventory.yaml_files))
+            .unwrap_or_default();
+        let no_kinds = BTreeSet::new();
+        let kinds = changed_kinds.as_ref().unwrap_or(&no_kinds);
+        plan.affected = if kinds.is_empty() && changed_images.is_empty() {
+            affected
+        } else {
+            (0..plan.targets.len())
                 .filter(|&t| {
                     affected.contains(&t)
                         || (filter.allows(&display(&plan.targets[t].anchor))
-                            && plan.renders_kind_of(t, kinds))
+                            && ((!kinds.is_empty() && plan.renders_kind_of(t, kinds))
+                                || plan.mentions_image(t, &changed_images)))
                 })
-                .collect(),
-            _ => affected,
+                .collect()
         };
 
         // Files to check without rendering: what the affected targets read, the changed
@@ -554,6 +563,81 @@ impl Plan {
             }
         }
         kinds
+    }
+
+    /// The images (`spec.image` of their ImageRepositories) of the ImagePolicies that
+    /// `changed` files define.
+    fn images_of_changed_policies(
+        &mut self,
+        changed: &BTreeSet<PathBuf>,
+        yaml_files: &[PathBuf],
+    ) -> BTreeSet<String> {
+        let mut repositories: BTreeSet<String> = BTreeSet::new();
+        for file in changed {
+            let defines = self
+                .sources
+                .load(file)
+                .text()
+                .is_some_and(|text| text.contains("ImagePolicy"));
+            if !defines {
+                continue;
+            }
+            if let Some(Ok(docs)) = self.sources.documents(file) {
+                repositories.extend(
+                    docs.iter()
+                        .filter(|d| d.str_at(&["kind"]) == Some("ImagePolicy"))
+                        .filter_map(|d| d.str_at(&["spec", "imageRepositoryRef", "name"]))
+                        .map(str::to_owned),
+                );
+            }
+        }
+        let mut images = BTreeSet::new();
+        if repositories.is_empty() {
+            return images;
+        }
+        for file in yaml_files {
+            let defines = self
+                .sources
+                .load(file)
+                .text()
+                .is_some_and(|text| text.contains("ImageRepository"));
+            if !defines {
+                continue;
+            }
+            if let Some(Ok(docs)) = self.sources.documents(file) {
+                images.extend(
+                    docs.iter()
+                        .filter(|d| d.str_at(&["kind"]) == Some("ImageRepository"))
+                        .filter(|d| {
+                            d.str_at(&["metadata", "name"])
+                                .is_some_and(|n| repositories.contains(n))
+                        })
+                        .filter_map(|d| d.str_at(&["spec", "image"]))
+                        .filter(|image| !image.is_empty() && !image.contains("${"))
+                        .map(str::to_owned),
+                );
+            }
+        }
+        images
+    }
+
+    /// Whether a YAML file target `t` reads names one of `images`.
+    fn mentions_image(&mut self, t: usize, images: &BTreeSet<String>) -> bool {
+        if images.is_empty() {
+            return false;
+        }
+        let files: Vec<PathBuf> = self.targets[t]
+            .closure
+            .iter()
+            .filter(|f| paths::is_yaml(f))
+            .cloned()
+            .collect();
+        files.iter().any(|file| {
+            self.sources
+                .load(file)
+                .text()
+                .is_some_and(|text| images.iter().any(|image| text.contains(image.as_str())))
+        })
     }
 
     /// Whether a file target `t` reads has an object of one of `kinds` (a `kind:` line).

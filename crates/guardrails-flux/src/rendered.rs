@@ -1091,22 +1091,36 @@ fn locate(
         .iter()
         .filter(|f| paths::is_yaml(f) && !plan.patch_files.contains(*f))
         .collect();
-    for file in files {
-        let Some(Ok(docs)) = plan.sources.documents(file) else {
-            continue;
-        };
-        for doc in docs {
-            if kind.is_some() && doc.str_at(&["kind"]) != kind {
+    // The exact name first; then one that namePrefix/nameSuffix renamed (`prod-web`).
+    for renamed in [false, true] {
+        for file in &files {
+            let Some(Ok(docs)) = plan.sources.documents(file) else {
                 continue;
+            };
+            for doc in docs {
+                if kind.is_some() && doc.str_at(&["kind"]) != kind {
+                    continue;
+                }
+                let source = doc.str_at(&["metadata", "name"]);
+                let named = match (name, source) {
+                    (None, _) => true,
+                    (Some(name), Some(source)) if renamed => {
+                        !source.is_empty() && name.contains(source)
+                    }
+                    (Some(name), source) => source == Some(name),
+                };
+                if !named {
+                    continue;
+                }
+                let span = doc
+                    .at(&["metadata", "name"])
+                    .or_else(|| doc.get("kind"))
+                    .map_or(doc.span, |n| n.span);
+                return Some(((*file).clone(), span));
             }
-            if name.is_some() && doc.str_at(&["metadata", "name"]) != name {
-                continue;
-            }
-            let span = doc
-                .at(&["metadata", "name"])
-                .or_else(|| doc.get("kind"))
-                .map_or(doc.span, |n| n.span);
-            return Some((file.clone(), span));
+        }
+        if name.is_none() {
+            break;
         }
     }
     None
