@@ -661,3 +661,39 @@ fn a_policy_whose_filter_stops_selecting_a_pinned_tag_re_checks_the_builds_that_
         );
     }
 }
+
+#[test]
+fn a_flux_object_no_cluster_tree_reaches_is_a_warning_not_an_error() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps", ""),
+    );
+    sandbox.write("apps/kustomization.yaml", "resources: [release.yaml]\n");
+    let release = "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: default\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: web\n      sourceRef:\n        kind: HelmRepository\n        name: charts\n";
+    sandbox.write("apps/release.yaml", release);
+    // A retired copy that no tree of the repository reaches.
+    sandbox.write("archive/web/release.yaml", release);
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let applied = assert_reported(&diagnostics, "flux::deprecated-api", "apps/release.yaml", 1);
+    assert_eq!(applied["severity"], "error");
+    let retired = assert_reported(
+        &diagnostics,
+        "flux::deprecated-api",
+        "archive/web/release.yaml",
+        1,
+    );
+    assert_eq!(retired["severity"], "warning");
+    assert!(
+        retired["message"]
+            .as_str()
+            .unwrap()
+            .contains("no cluster tree of this repository reaches this file"),
+        "{retired}"
+    );
+}

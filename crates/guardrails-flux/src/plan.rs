@@ -424,6 +424,28 @@ impl Plan {
                 uncertain.insert(file.clone(), source_checks::IGNORED_FILE);
             }
         }
+        // Where the repository has cluster trees of its own, a Flux object in a file none
+        // of them reaches (only an out-of-band Kustomization, or nothing) is not applied
+        // from here: what its API says is a warning, not an error.
+        if plan.has_entry_points {
+            let reached: BTreeSet<&PathBuf> = plan
+                .targets
+                .iter()
+                .filter(|t| {
+                    t.flux
+                        .iter()
+                        .any(|&f| !plan.clusters[plan.flux_cluster[f]].out_of_band)
+                })
+                .flat_map(|t| t.closure.iter())
+                .collect();
+            for file in &files {
+                if !reached.contains(file) {
+                    uncertain
+                        .entry(file.clone())
+                        .or_insert(source_checks::NO_CLUSTER_READS);
+                }
+            }
+        }
         let broken = checks.check_files(
             &files,
             &plan.patch_files,

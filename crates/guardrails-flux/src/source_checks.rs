@@ -25,6 +25,9 @@ pub const UNFOLLOWED_PARENT: &str = " (no tree this checkout renders applies thi
     the patches of one the hook cannot follow, an OCI or external artifact, may set it)";
 pub const IGNORED_FILE: &str = " (the repository's Flux source ignores this file, so no \
     cluster applies it from here)";
+/// Why any Flux API finding in a file is only a warning: the repository's own cluster
+/// trees never reach it (an archive, a retired app), so nothing shows Flux applies it.
+pub const NO_CLUSTER_READS: &str = " (no cluster tree of this repository reaches this file)";
 
 /// Why a kustomization outside every Flux tree is a warning: the repository's Flux source
 /// leaves it out of the artifact (`spec.ignore`, `.sourceignore`).
@@ -190,7 +193,7 @@ impl Checks {
                     let uncertain = uncertain_parent.get(file).copied();
                     for mut finding in findings.into_iter().filter(|f| !(rendered && f.missing)) {
                         let severity = match (finding.severity, uncertain) {
-                            (_, Some(why)) if finding.missing => {
+                            (_, Some(why)) if finding.missing || why == NO_CLUSTER_READS => {
                                 finding.message.push_str(why);
                                 Severity::Warning
                             }
