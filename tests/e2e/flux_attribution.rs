@@ -310,3 +310,44 @@ fn a_mutable_tag_in_a_shared_base_lands_on_the_image_line() {
         );
     }
 }
+
+#[test]
+fn a_namespace_that_merges_two_objects_and_a_directory_given_as_a_file_are_one_sentence_each() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    let config = |namespace: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {namespace}\n"
+        )
+    };
+    sandbox.write("merged/one.yaml", &config("one"));
+    sandbox.write("merged/two.yaml", &config("two"));
+    let merged = "merged/kustomization.yaml";
+    sandbox.write(
+        merged,
+        "resources: [one.yaml, two.yaml]\nnamespace: shared\n",
+    );
+    let generator = "generated/kustomization.yaml";
+    sandbox.write("generated/files/app.conf", "key = value\n");
+    sandbox.write(
+        generator,
+        "configMapGenerator:\n  - name: app\n    files: [files]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let conflict = assert_reported(&diagnostics, "kustomize::duplicate-id", merged, 2);
+    assert_eq!(
+        conflict["message"],
+        "`namespace: shared` in merged makes ConfigMap settings of namespaces one and two one object (ConfigMap shared/settings)"
+    );
+    let directory = assert_reported(&diagnostics, "kustomize::missing-path", generator, 3);
+    assert!(
+        directory["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a directory: kustomize needs a file here"),
+        "{directory}"
+    );
+}

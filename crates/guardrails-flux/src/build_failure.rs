@@ -419,6 +419,40 @@ fn recognise(
                 .into(),
         ));
     }
+    if own.contains("namespace transformation produces ID conflict") {
+        // kustomize prints the colliding objects as JSON (kubectl escapes its quotes).
+        let text = own.replace("\\\"", "\"");
+        let value_of = |key: &str| {
+            let needle = format!("\"{key}\":\"");
+            let at = text.find(&needle)? + needle.len();
+            text[at..].split('"').next().map(str::to_owned)
+        };
+        let kind = value_of("kind").unwrap_or_else(|| "object".to_owned());
+        let name = value_of("name").unwrap_or_default();
+        let namespace = value_of("namespace").unwrap_or_default();
+        let needle = "previousNamespaces\":\"";
+        let before: Vec<&str> = text
+            .match_indices(needle)
+            .filter_map(|(at, _)| text[at + needle.len()..].split('"').next())
+            .collect();
+        let from = if before.is_empty() {
+            String::new()
+        } else {
+            format!(" of namespaces {}", before.join(" and "))
+        };
+        return Some(cause(
+            codes::DUPLICATE_ID,
+            key_span(sources, file, "namespace"),
+            format!(
+                "`namespace: {namespace}` in {shown_dir} makes {kind} {name}{from} one object \
+                 ({kind} {namespace}/{name})"
+            ),
+            "kustomize's namespace transformer moves every object of the build into one \
+             namespace, so objects that differed only by namespace collide: rename one (a \
+             `namePrefix` in its base), or build them in separate kustomizations"
+                .into(),
+        ));
+    }
     if own.contains("cycle detected") {
         let entry = entry_before(own, Some("cycle detected"));
         let span = entry.as_deref().and_then(|e| {

@@ -243,6 +243,19 @@ impl Checks {
                     None
                 }
                 Resolved::File(_) | Resolved::Kustomization(_) => None,
+                // A directory where kustomize reads one file (`must resolve to a file`).
+                Resolved::Missing if input.path.is_dir() => Some((
+                    codes::MISSING_PATH,
+                    Severity::Error,
+                    format!(
+                        "`{field}` entry `{entry}` is a directory: kustomize needs a file here"
+                    ),
+                    format!(
+                        "{} reads {} as one file (kustomize: \"must resolve to a file\"); name a file in it",
+                        self.show(&file),
+                        self.show(&input.path)
+                    ),
+                )),
                 Resolved::Missing => Some((
                     codes::MISSING_PATH,
                     Severity::Error,
