@@ -567,22 +567,13 @@ impl Plan {
     fn custom_kinds_defined_in(&mut self, files: &BTreeSet<PathBuf>) -> BTreeSet<String> {
         let mut kinds = BTreeSet::new();
         for file in files {
-            let defines = self
-                .sources
-                .load(file)
-                .text()
-                .is_some_and(|text| text.contains("CustomResourceDefinition"));
-            if !defines {
-                continue;
-            }
-            if let Some(Ok(docs)) = self.sources.documents(file) {
-                kinds.extend(
-                    docs.iter()
-                        .filter(|d| d.str_at(&["kind"]) == Some("CustomResourceDefinition"))
-                        .filter_map(|d| d.str_at(&["spec", "names", "kind"]))
-                        .map(str::to_owned),
-                );
-            }
+            kinds.extend(
+                self.sources
+                    .of_kind(file, "CustomResourceDefinition")
+                    .into_iter()
+                    .filter_map(|d| d.str_at(&["spec", "names", "kind"]))
+                    .map(str::to_owned),
+            );
         }
         kinds
     }
@@ -596,49 +587,31 @@ impl Plan {
     ) -> BTreeSet<String> {
         let mut repositories: BTreeSet<String> = BTreeSet::new();
         for file in changed {
-            let defines = self
-                .sources
-                .load(file)
-                .text()
-                .is_some_and(|text| text.contains("ImagePolicy"));
-            if !defines {
-                continue;
-            }
-            if let Some(Ok(docs)) = self.sources.documents(file) {
-                repositories.extend(
-                    docs.iter()
-                        .filter(|d| d.str_at(&["kind"]) == Some("ImagePolicy"))
-                        .filter_map(|d| d.str_at(&["spec", "imageRepositoryRef", "name"]))
-                        .map(str::to_owned),
-                );
-            }
+            repositories.extend(
+                self.sources
+                    .of_kind(file, "ImagePolicy")
+                    .into_iter()
+                    .filter_map(|d| d.str_at(&["spec", "imageRepositoryRef", "name"]))
+                    .map(str::to_owned),
+            );
         }
         let mut images = BTreeSet::new();
         if repositories.is_empty() {
             return images;
         }
         for file in yaml_files {
-            let defines = self
-                .sources
-                .load(file)
-                .text()
-                .is_some_and(|text| text.contains("ImageRepository"));
-            if !defines {
-                continue;
-            }
-            if let Some(Ok(docs)) = self.sources.documents(file) {
-                images.extend(
-                    docs.iter()
-                        .filter(|d| d.str_at(&["kind"]) == Some("ImageRepository"))
-                        .filter(|d| {
-                            d.str_at(&["metadata", "name"])
-                                .is_some_and(|n| repositories.contains(n))
-                        })
-                        .filter_map(|d| d.str_at(&["spec", "image"]))
-                        .filter(|image| !image.is_empty() && !image.contains("${"))
-                        .map(str::to_owned),
-                );
-            }
+            images.extend(
+                self.sources
+                    .of_kind(file, "ImageRepository")
+                    .into_iter()
+                    .filter(|d| {
+                        d.str_at(&["metadata", "name"])
+                            .is_some_and(|n| repositories.contains(n))
+                    })
+                    .filter_map(|d| d.str_at(&["spec", "image"]))
+                    .filter(|image| !image.is_empty() && !image.contains("${"))
+                    .map(str::to_owned),
+            );
         }
         images
     }
@@ -686,18 +659,8 @@ impl Plan {
     /// one definition per kind). CRDs from remote bases or Helm charts are not read.
     fn collect_crds(&mut self, yaml_files: &[PathBuf]) {
         for file in yaml_files {
-            let mentions = self
-                .sources
-                .load(file)
-                .text()
-                .is_some_and(|text| text.contains("CustomResourceDefinition"));
-            if !mentions {
-                continue;
-            }
-            if let Some(Ok(docs)) = self.sources.documents(file) {
-                for doc in docs {
-                    self.schemas.add_crd(doc);
-                }
+            for doc in self.sources.of_kind(file, "CustomResourceDefinition") {
+                self.schemas.add_crd(doc);
             }
         }
     }

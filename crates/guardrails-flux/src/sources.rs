@@ -78,6 +78,25 @@ impl Sources {
         )
     }
 
+    /// The documents of `path` whose `kind` is `kind`; the file is parsed only when its
+    /// text mentions the kind, so a scan of every file for one kind stays cheap.
+    pub fn of_kind(&mut self, path: &Path, kind: &str) -> Vec<&Node> {
+        let mentions = self
+            .load(path)
+            .text()
+            .is_some_and(|text| text.contains(kind));
+        if !mentions {
+            return Vec::new();
+        }
+        match self.documents(path) {
+            Some(Ok(docs)) => docs
+                .iter()
+                .filter(|d| d.str_at(&["kind"]) == Some(kind))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Text and documents of a file already parsed without errors.
     pub fn parsed(&self, path: &Path) -> Option<(&str, &[Node])> {
         let source = self.files.get(path)?;
