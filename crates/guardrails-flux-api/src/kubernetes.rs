@@ -524,19 +524,9 @@ impl<'s> Walker<'s> {
         if let Some(allowed) = schema.get("enum").and_then(Json::as_array) {
             let allowed: Vec<&str> = allowed.iter().filter_map(Json::as_str).collect();
             if !allowed.is_empty() && !allowed.contains(&text) {
-                let help =
-                    schema::closest(text, &allowed).map(|best| format!("did you mean `{best}`?"));
-                self.push(
-                    node.span,
-                    format!(
-                        "invalid value `{text}` for `{path}` in {}: must be one of {}",
-                        self.subject,
-                        allowed.join(", ")
-                    ),
-                    help,
-                    path.clone(),
-                    false,
-                );
+                let (message, help) =
+                    schema::bad_enum(text, &allowed, &path.to_string(), &self.subject);
+                self.push(node.span, message, help, path.clone(), false);
             }
         }
         if schema.get("format").and_then(Json::as_str) == Some("byte") && !is_base64(text) {
@@ -557,18 +547,7 @@ impl<'s> Walker<'s> {
     }
 
     fn unknown_field(&mut self, key: &Node, name: &str, known: &[&str], path: &FieldPath) {
-        let help = match schema::closest(name, known) {
-            Some(best) => Some(format!("did you mean `{best}`?")),
-            None if !known.is_empty() && known.len() <= 12 => Some(format!(
-                "fields here: {}",
-                known
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            None => None,
-        };
+        let help = schema::unknown_field_help(name, known);
         self.push(
             key.span,
             format!("unknown field `{path}` in {}: {REFUSED}", self.subject),

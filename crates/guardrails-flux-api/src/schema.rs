@@ -284,11 +284,7 @@ impl Checker {
 
     fn unknown_field(&mut self, key: &Node, name: Option<&str>, obj: &Obj, path: &str) {
         let known: Vec<&str> = obj.fields.iter().map(|f| f.name).collect();
-        let help = match name.and_then(|n| closest(n, &known)) {
-            Some(best) => Some(format!("did you mean `{best}`?")),
-            None if known.len() <= 12 => Some(format!("allowed fields: {}", list(&known, ", "))),
-            None => None,
-        };
+        let help = unknown_field_help(name.unwrap_or_default(), &known);
         self.push(
             key.span,
             format!("unknown field `{path}` in {}", self.subject),
@@ -352,16 +348,8 @@ impl Checker {
     }
 
     fn bad_enum(&mut self, node: &Node, text: &str, allowed: &[&str], path: &str) {
-        let help = closest(text, allowed).map(|best| format!("did you mean `{best}`?"));
-        self.push(
-            node.span,
-            format!(
-                "invalid value `{text}` for `{path}` in {}: must be one of {}",
-                self.subject,
-                allowed.join(", ")
-            ),
-            help,
-        );
+        let (message, help) = bad_enum(text, allowed, path, &self.subject);
+        self.push(node.span, message, help);
     }
 
     fn push(&mut self, span: Span, message: String, help: Option<String>) {
@@ -385,6 +373,34 @@ impl Checker {
             last.missing = true;
         }
     }
+}
+
+/// The help for an unknown field: the field it likely meant, else the fields there are
+/// when they are few.
+pub(crate) fn unknown_field_help(name: &str, known: &[&str]) -> Option<String> {
+    match closest(name, known) {
+        Some(best) => Some(format!("did you mean `{best}`?")),
+        None if !known.is_empty() && known.len() <= 12 => {
+            Some(format!("allowed fields: {}", list(known, ", ")))
+        }
+        None => None,
+    }
+}
+
+/// The message and help for a string outside its enum.
+pub(crate) fn bad_enum(
+    text: &str,
+    allowed: &[&str],
+    path: &str,
+    subject: &str,
+) -> (String, Option<String>) {
+    (
+        format!(
+            "invalid value `{text}` for `{path}` in {subject}: must be one of {}",
+            allowed.join(", ")
+        ),
+        closest(text, allowed).map(|best| format!("did you mean `{best}`?")),
+    )
 }
 
 /// How to fix a value of the wrong type, when the fix is plain (quotes to add or remove).

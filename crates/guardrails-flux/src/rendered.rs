@@ -1144,16 +1144,9 @@ fn source_of_field(
     } else {
         finding.path.clone()
     };
-    let yaml: Vec<PathBuf> = target
-        .closure
-        .iter()
-        .filter(|f| paths::is_yaml(f))
-        .cloned()
-        .collect();
     // Patches first: kustomize applies them after the definition, so a patch that sets
     // the field decides its final value. A missing field is the definition's.
-    let (patches, definitions): (Vec<PathBuf>, Vec<PathBuf>) =
-        yaml.into_iter().partition(|f| plan.patch_files.contains(f));
+    let (patches, definitions) = patches_and_definitions(plan, target);
     let patches = if finding.missing { Vec::new() } else { patches };
     let mut object: Option<(PathBuf, Span)> = None;
     for (file, is_patch) in patches
@@ -1265,15 +1258,20 @@ fn inline_patch_line(text: &str, key: &str) -> Option<Span> {
     None
 }
 
-/// Where a render's `image` is written: an `image:` value equal to it in a patch file of
-/// the build (kustomize applies patches last), else in the file that defines it.
-fn find_image(plan: &mut Plan, target: &Target, image: &str) -> Option<(PathBuf, Span)> {
-    let (patches, definitions): (Vec<PathBuf>, Vec<PathBuf>) = target
+/// The YAML files a build reads: its patch files, and the files that define objects.
+fn patches_and_definitions(plan: &Plan, target: &Target) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    target
         .closure
         .iter()
         .filter(|f| paths::is_yaml(f))
         .cloned()
-        .partition(|f| plan.patch_files.contains(f));
+        .partition(|f| plan.patch_files.contains(f))
+}
+
+/// Where a render's `image` is written: an `image:` value equal to it in a patch file of
+/// the build (kustomize applies patches last), else in the file that defines it.
+fn find_image(plan: &mut Plan, target: &Target, image: &str) -> Option<(PathBuf, Span)> {
+    let (patches, definitions) = patches_and_definitions(plan, target);
     for file in patches.iter().chain(&definitions) {
         let Some(text) = plan.sources.load(file).text() else {
             continue;
