@@ -697,3 +697,51 @@ fn a_flux_object_no_cluster_tree_reaches_is_a_warning_not_an_error() {
         "{retired}"
     );
 }
+
+#[test]
+fn a_namespace_from_an_overlay_that_mentions_no_image_still_decides_the_lane_of_its_base() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    let mut images = String::new();
+    for lane in ["staging", "production"] {
+        images.push_str(&format!("---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: web\n  namespace: {lane}\nspec:\n  image: registry.example.test/web\n  interval: 5m\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: web\n  namespace: {lane}\nspec:\n  imageRepositoryRef:\n    name: web\n  filterTags:\n    pattern: '^{lane}-v(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)$'\n    extract: '$version'\n  policy:\n    semver:\n      range: '>=1.0.0'\n"));
+    }
+    sandbox.write("images/policies.yaml", &images);
+    sandbox.write("images/kustomization.yaml", "resources: [policies.yaml]\n");
+    // The only overlay of the base puts it in `production`; neither kustomization file
+    // names an image, a marker or a policy.
+    sandbox.write(
+        "deploy/eu-west/kustomization.yaml",
+        "namespace: production\nresources: [../base]\n",
+    );
+    sandbox.write("deploy/base/kustomization.yaml", "resources: [web.yaml]\n");
+    let base = "deploy/base/web.yaml";
+    let write_base = |policy: &str| {
+        sandbox.write(
+            base,
+            &format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: registry.example.test/web:production-v1.0.0 # {{\"$imagepolicy\": \"{policy}:web\"}}\n"),
+        );
+    };
+    write_base("staging");
+    for args in [&[base][..], &["--all"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d["code"] == "image::lane-mismatch"
+                    && d["file"] == base
+                    && d["line"] == 16
+                    && d["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("belongs to lane `production`")),
+            "{args:?}: {diagnostics:?}"
+        );
+    }
+    write_base("production");
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}: {diagnostics:?}", run.all());
+}

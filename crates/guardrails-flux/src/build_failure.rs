@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use guardrails_yaml::{Node, Span};
 
 use crate::codes;
-use crate::graph::{Graph, Resolved};
-use crate::kustomization::InputKind;
 use crate::paths;
 use crate::render::BuildFailure;
 use crate::sources::Sources;
+use guardrails_kustomize::graph::{Graph, Resolved};
+use guardrails_kustomize::kustomization::InputKind;
 
 /// Builds one directory on its own (the renderer, or a fake in tests).
 pub trait BuildDir {
@@ -886,13 +886,20 @@ mod tests {
         for (path, text) in files {
             if path.ends_with("kustomization.yaml") {
                 let docs = guardrails_yaml::parse_documents(text, &Default::default()).unwrap();
-                kustomizations.push(crate::kustomization::Kustomization::from_document(
-                    &root.join(path),
-                    &docs[0],
-                ));
+                kustomizations.push(
+                    guardrails_kustomize::kustomization::Kustomization::from_document(
+                        &root.join(path),
+                        &docs[0],
+                    ),
+                );
             }
         }
-        let graph = Graph::build(kustomizations, &root);
+        let graph = Graph::build(
+            kustomizations,
+            &guardrails_kustomize::FileSystem {
+                canonical_root: &root,
+            },
+        );
         let sources = Sources::new(&root);
         (temp, root, graph, sources)
     }

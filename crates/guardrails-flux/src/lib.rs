@@ -16,8 +16,6 @@ mod discover;
 pub mod flux;
 mod flux_build;
 pub mod flux_release;
-mod graph;
-pub mod kustomization;
 pub mod paths;
 mod plan;
 mod reconcile;

@@ -8,8 +8,6 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use guardrails_report::{Diagnostic, Report};
 
 use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
-use crate::graph::Graph;
-use crate::kustomization::{InputKind, Kustomization};
 use crate::reconcile::{self, Cluster, WaveRenderer};
 use crate::render::BuildFailure;
 use crate::rendered::{RenderResult, Substitution, Work};
@@ -18,6 +16,8 @@ use crate::sources::Sources;
 use crate::{
     Error, FluxVersion, Options, Stats, codes, discover, flux_build, paths, source_checks,
 };
+use guardrails_kustomize::graph::{FileSystem, Graph};
+use guardrails_kustomize::kustomization::{InputKind, Kustomization};
 
 /// `--include` / `--exclude`, matched against paths relative to the repository.
 pub struct PathFilter {
@@ -215,18 +215,15 @@ impl Plan {
             } else {
                 // Unreadable or unparsable: keep it in the graph so overlays that load
                 // it are blocked with the YAML diagnostic rather than a renderer dump.
-                kustomizations.push(Kustomization {
-                    dir: dir.to_path_buf(),
-                    file: file.clone(),
-                    inputs: Vec::new(),
-                    helm_charts: None,
-                    inline_plugins: Vec::new(),
-                    empty: false,
-                    component: false,
-                });
+                kustomizations.push(Kustomization::unreadable(file));
             }
         }
-        let graph = Graph::build(kustomizations, repo_root);
+        let graph = Graph::build(
+            kustomizations,
+            &FileSystem {
+                canonical_root: repo_root,
+            },
+        );
         let declared =
             crate::flux_release::declared(&inventory.yaml_files, &mut sources, repo_root);
         // kustomize-controller's `--no-remote-bases=true`, set by patching its arguments
@@ -772,7 +769,13 @@ impl Plan {
             other_repositories,
             reconciled,
         };
-        let index = guardrails_image_lint::Index::build(&files, &config);
+        // The same kustomize model as the renders: every kustomization file of the
+        // repository places objects, whether or not it is among the lint's files.
+        let layout = guardrails_image_lint::Layout {
+            graph: &self.graph,
+            root: &self.repo_root,
+        };
+        let index = guardrails_image_lint::Index::build_on(&files, &config, layout);
         // A change re-checks what it can break through object relations too (a renamed
         // ImageRepository and the policies that still name it).
         if let (Some((shown, namespaces_changed)), Some(scope)) =
@@ -1390,14 +1393,7 @@ fn generated_resources(
         if kustomized_dirs.iter().any(|d| file.starts_with(d)) {
             continue;
         }
-        // The nearest directory (between `dir` and the file) with a kustomization.
-        let kustomized = file
-            .ancestors()
-            .skip(1)
-            .take_while(|a| a.starts_with(dir) && *a != dir)
-            .filter_map(|a| graph.index_of_dir(a))
-            .last();
-        if let Some(k) = kustomized {
+        if let Some(k) = graph.generator_entry_between(dir, file) {
             let sub = graph.kustomizations[k].dir.clone();
             graph.closure_files(k, &mut closure);
             kustomized_dirs.push(sub.clone());

@@ -9,11 +9,11 @@ use guardrails_report::{Diagnostic, Severity};
 use guardrails_yaml::{ReadError, Span};
 
 use crate::flux::{FluxKustomization, VariableSource};
-use crate::graph::{Graph, Resolved};
-use crate::kustomization::InputKind;
 use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
 use crate::{Options, codes, paths};
+use guardrails_kustomize::graph::{Graph, Resolved};
+use guardrails_kustomize::kustomization::InputKind;
 
 /// Said of a kustomization inside a Flux Kustomization's tree that nothing builds (its
 /// parent's entry commented out): a fault there deploys nothing until it is listed again.
@@ -646,8 +646,8 @@ impl Checks {
 
 /// Whether a remote entry names one file rather than a kustomization: a generator's
 /// `files:`/`envs:` entry, or a URL whose last segment has a file extension.
-fn remote_file(kind: crate::kustomization::InputKind, entry: &str) -> bool {
-    use crate::kustomization::InputKind;
+fn remote_file(kind: guardrails_kustomize::kustomization::InputKind, entry: &str) -> bool {
+    use guardrails_kustomize::kustomization::InputKind;
     if matches!(kind, InputKind::GeneratorFile | InputKind::GeneratorEnv) {
         return true;
     }

@@ -222,6 +222,55 @@ struct PatternInfo {
 /// Everything learned from the sources once: policies, repositories, automations,
 /// namespaces (with labels), GitRepositories, markers, kustomize/Flux `images[]` entries.
 ///
+/// The repository's kustomize model and the root its paths are under (`""` when they are
+/// repository-relative already).
+#[derive(Clone, Copy)]
+pub struct Layout<'a> {
+    pub graph: &'a guardrails_kustomize::Graph,
+    pub root: &'a std::path::Path,
+}
+
+impl Layout<'_> {
+    /// The model of the kustomization files among `files` (the first of kustomize's
+    /// three names in a directory), entries resolved against the set of `files`.
+    pub fn graph_of(files: &[SourceFile<'_>]) -> guardrails_kustomize::Graph {
+        use std::path::{Path, PathBuf};
+        let mut dirs = BTreeSet::new();
+        let mut kustomizations = Vec::new();
+        for name in guardrails_kustomize::paths::KUSTOMIZATION_FILES {
+            for file in files.iter().filter(|f| paths::file_name(f.path) == name) {
+                let path = Path::new(file.path);
+                if !dirs.insert(paths::parent(file.path)) {
+                    continue;
+                }
+                kustomizations.push(match file.docs.first() {
+                    Some(doc) if doc.as_map().is_some() => {
+                        guardrails_kustomize::Kustomization::from_document(path, doc)
+                    }
+                    _ => guardrails_kustomize::Kustomization::unreadable(path),
+                });
+            }
+        }
+        let tree = guardrails_kustomize::FileSet::new(files.iter().map(|f| PathBuf::from(f.path)));
+        guardrails_kustomize::Graph::build(kustomizations, &tree)
+    }
+
+    /// A model path as the lint names files: root-relative, `/`-separated.
+    pub(crate) fn relative(&self, path: &std::path::Path) -> String {
+        let shown = path.strip_prefix(self.root).unwrap_or(path);
+        shown.to_string_lossy().replace('\\', "/")
+    }
+
+    /// A root-relative path as the model names it.
+    pub(crate) fn absolute(&self, relative: &str) -> std::path::PathBuf {
+        if relative.is_empty() {
+            self.root.to_path_buf()
+        } else {
+            self.root.join(relative)
+        }
+    }
+}
+
 /// `files` passed to [`Index::build`] must be every YAML file of the repository: absence
 /// of an object is a finding ("no ImagePolicy `production/backend`").
 pub struct Index {
@@ -242,8 +291,26 @@ impl std::fmt::Debug for Index {
 }
 
 impl Index {
+    /// Builds the index over `files` alone: the kustomize model is read from the
+    /// kustomization files among them.
     pub fn build(files: &[SourceFile<'_>], config: &Config) -> Index {
-        let model = model::build(files, config);
+        let graph = Layout::graph_of(files);
+        Index::build_on(
+            files,
+            config,
+            Layout {
+                graph: &graph,
+                root: std::path::Path::new(""),
+            },
+        )
+    }
+
+    /// Builds the index over `files` with the caller's kustomize model of the repository
+    /// (every kustomization file, resolved on disk), so the lint places objects in the
+    /// namespaces the same graph gives them, whether or not a kustomization file is among
+    /// `files`.
+    pub fn build_on(files: &[SourceFile<'_>], config: &Config, layout: Layout<'_>) -> Index {
+        let model = model::build(files, config, layout);
         let target = config.go_target();
         let mut patterns = HashMap::new();
         for policy in &model.policies {

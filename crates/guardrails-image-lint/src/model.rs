@@ -8,7 +8,9 @@ use guardrails_yaml::{Node, Span, Value};
 
 use crate::markers::{self, SetterRef};
 use crate::selector::{self, Labels, Selector};
-use crate::{Config, Finding, Severity, SourceFile, codes, paths};
+use guardrails_kustomize::{InputKind, Resolved};
+
+use crate::{Config, Finding, Layout, Severity, SourceFile, codes, paths};
 
 /// A scalar value and where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,14 +181,13 @@ pub struct ImagesEntry {
     pub unknown_keys: Vec<Located>,
 }
 
+/// A kustomization file of the shared kustomize model, with paths as the lint names them.
 #[derive(Debug, Clone)]
 pub struct KFile {
     pub path: String,
     pub dir: String,
     pub namespace: Option<String>,
     pub labels: Labels,
-    /// `resources`, `components` and `bases`, resolved against `dir`.
-    pub includes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -298,10 +299,28 @@ struct Raw<'a> {
     kind: Kind,
 }
 
-pub fn build(files: &[SourceFile<'_>], config: &Config) -> Model {
+pub fn build(files: &[SourceFile<'_>], config: &Config, layout: Layout<'_>) -> Model {
     let mut model = Model::default();
     for file in files {
         model.files.insert(file.path.to_owned());
+    }
+    // The kustomizations come from the shared model: a kustomization file that is not
+    // among `files` still gives its objects a namespace and labels.
+    let mut kfile_of: HashMap<String, usize> = HashMap::new();
+    for (k, kustomization) in layout.graph.kustomizations.iter().enumerate() {
+        let path = layout.relative(&kustomization.file);
+        let dir = layout.relative(&kustomization.dir);
+        model.kdir.entry(dir.clone()).or_insert(k);
+        if !layout.graph.loaders(k).is_empty() {
+            model.loaded_dirs.insert(dir.clone());
+        }
+        kfile_of.insert(path.clone(), k);
+        model.kustomizations.push(KFile {
+            path,
+            dir,
+            namespace: kustomization.namespace.clone(),
+            labels: kustomization.labels.clone(),
+        });
     }
 
     // Pass 1: classify documents; kustomization files and Flux Kustomizations first, since
@@ -312,32 +331,10 @@ pub fn build(files: &[SourceFile<'_>], config: &Config) -> Model {
             let kind = classify(file.path, doc);
             match kind {
                 Kind::Kustomize => {
-                    let k = model.kustomizations.len();
-                    let dir = paths::parent(file.path).to_owned();
-                    model.kdir.entry(dir.clone()).or_insert(k);
-                    let mut labels = selector::labels(doc.get("commonLabels"));
-                    for entry in seq(doc.get("labels")) {
-                        labels.extend(selector::labels(entry.get("pairs")));
-                    }
-                    let includes = ["resources", "components", "bases"]
-                        .iter()
-                        .flat_map(|field| seq(doc.get(field)))
-                        .filter_map(Node::as_str)
-                        .filter(|r| !r.contains("://") && !r.starts_with("git@"))
-                        .filter_map(|r| paths::join(&dir, r))
-                        .collect();
-                    model.kustomizations.push(KFile {
-                        path: file.path.to_owned(),
-                        dir,
-                        namespace: doc
-                            .get("namespace")
-                            .and_then(Node::scalar_text)
-                            .filter(|s| !s.is_empty()),
-                        labels,
-                        includes,
-                    });
-                    for entry in seq(doc.get("images")) {
-                        push_images_entry(&mut model, file.path, entry, Owner::Kustomize(k));
+                    if let Some(&k) = kfile_of.get(file.path) {
+                        for entry in seq(doc.get("images")) {
+                            push_images_entry(&mut model, file.path, entry, Owner::Kustomize(k));
+                        }
                     }
                 }
                 Kind::FluxKustomization => {
@@ -380,14 +377,7 @@ pub fn build(files: &[SourceFile<'_>], config: &Config) -> Model {
             });
         }
     }
-    for k in &model.kustomizations {
-        for include in &k.includes {
-            if model.kdir.contains_key(include) {
-                model.loaded_dirs.insert(include.clone());
-            }
-        }
-    }
-    let graph = Graph::new(&model);
+    let graph = Graph::new(layout);
     let mut memo = HashMap::new();
     model.kctx = (0..model.kustomizations.len())
         .map(|k| graph.kctx(&model, k, &mut Vec::new(), &mut memo))
@@ -697,62 +687,51 @@ fn add_object(model: &mut Model, kind: &Kind, doc: &Node, meta: Meta) {
 /// overlays); beyond it, later ones are ignored.
 const MAX_CONTEXTS: usize = 64;
 
-/// The include graph of kustomizations and Flux Kustomizations.
-struct Graph {
-    /// Kustomization → kustomizations that load its directory.
-    parents: Vec<Vec<usize>>,
+/// The include graph of kustomizations (the shared model) and Flux Kustomizations.
+struct Graph<'a> {
+    layout: Layout<'a>,
     /// File → kustomizations listing it as a resource.
     file_parents: HashMap<String, Vec<usize>>,
 }
 
-impl Graph {
-    fn new(model: &Model) -> Graph {
-        let mut parents = vec![Vec::new(); model.kustomizations.len()];
+impl<'a> Graph<'a> {
+    fn new(layout: Layout<'a>) -> Graph<'a> {
         let mut file_parents: HashMap<String, Vec<usize>> = HashMap::new();
-        for (p, k) in model.kustomizations.iter().enumerate() {
-            for include in &k.includes {
-                if let Some(&child) = model.kdir.get(include) {
-                    if !parents[child].contains(&p) {
-                        parents[child].push(p);
-                    }
-                } else if model.files.contains(include) {
-                    file_parents.entry(include.clone()).or_default().push(p);
+        let model = layout.graph;
+        for (p, kustomization) in model.kustomizations.iter().enumerate() {
+            for (input, resolved) in kustomization.inputs.iter().zip(&model.resolved[p]) {
+                if let (
+                    InputKind::Resource | InputKind::Component | InputKind::Base,
+                    Resolved::File(file),
+                ) = (input.kind, resolved)
+                {
+                    file_parents
+                        .entry(layout.relative(file))
+                        .or_default()
+                        .push(p);
                 }
             }
         }
         Graph {
-            parents,
+            layout,
             file_parents,
         }
     }
 
-    /// Flux Kustomizations that would generate a kustomization covering `dir`: their
-    /// `spec.path` is `dir` or an ancestor without a kustomization file, and no directory
-    /// between them has one (kustomize-controller's generator adds such directories as
-    /// resources and does not descend).
-    fn flux_owners(model: &Model, dir: &str) -> Vec<usize> {
+    /// Flux Kustomizations that build the objects of `dir`: their `spec.path` is `dir`, or
+    /// the kustomization kustomize-controller generates there lists `dir`.
+    fn flux_owners(&self, model: &Model, dir: &str) -> Vec<usize> {
+        let dir = self.layout.absolute(dir);
         model
             .flux
             .iter()
             .enumerate()
             .filter(|(_, f)| {
-                let Some(root) = f.spec_path.as_deref() else {
-                    return false;
-                };
-                if root == dir {
-                    return true;
-                }
-                if !paths::covers(root, dir) || model.kdir.contains_key(root) {
-                    return false;
-                }
-                let mut cursor = paths::parent(dir).to_owned();
-                while cursor.len() > root.len() {
-                    if model.kdir.contains_key(&cursor) {
-                        return false;
-                    }
-                    cursor = paths::parent(&cursor).to_owned();
-                }
-                true
+                f.spec_path.as_deref().is_some_and(|root| {
+                    self.layout
+                        .graph
+                        .flux_builds_dir(&self.layout.absolute(root), &dir)
+                })
             })
             .map(|(i, _)| i)
             .collect()
@@ -781,11 +760,11 @@ impl Graph {
         }
         let mut outer: Vec<Ctx> = Vec::new();
         visiting.push(k);
-        for &p in &self.parents[k] {
+        for &p in self.layout.graph.loaders(k) {
             outer.extend(self.kctx(model, p, visiting, memo));
         }
         visiting.pop();
-        for f in Self::flux_owners(model, &kfile.dir) {
+        for f in self.flux_owners(model, &kfile.dir) {
             let flux = &model.flux[f];
             outer.push(Ctx {
                 namespace: flux.target_namespace.clone(),
@@ -828,7 +807,7 @@ impl Graph {
             }
         }
         if !model.kdir.contains_key(dir) {
-            for f in Self::flux_owners(model, dir) {
+            for f in self.flux_owners(model, dir) {
                 let flux = &model.flux[f];
                 let ctx = Ctx {
                     namespace: flux.target_namespace.clone(),

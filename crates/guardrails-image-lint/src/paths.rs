@@ -17,15 +17,6 @@ pub fn normalize(path: &str) -> Option<String> {
     Some(out.join("/"))
 }
 
-/// `rel` resolved against the directory `dir` (both repository-relative).
-pub fn join(dir: &str, rel: &str) -> Option<String> {
-    if dir.is_empty() {
-        normalize(rel)
-    } else {
-        normalize(&format!("{dir}/{rel}"))
-    }
-}
-
 /// The directory of a file path (`""` for a file at the root).
 pub fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
@@ -73,8 +64,6 @@ mod tests {
         );
         assert_eq!(normalize(".").as_deref(), Some(""));
         assert_eq!(normalize("../x"), None);
-        assert_eq!(join("a/b", "../c").as_deref(), Some("a/c"));
-        assert_eq!(join("", "../c"), None);
     }
 
     #[test]

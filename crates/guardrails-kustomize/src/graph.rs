@@ -6,6 +6,79 @@ use std::path::{Path, PathBuf};
 
 use crate::kustomization::{Input, Kustomization};
 
+/// What a path is in the tree the kustomizations are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeEntry {
+    File,
+    Dir,
+    Missing,
+}
+
+/// Where entries resolve: the checkout on disk for the planner, a set of files for a
+/// caller that has the files in memory (the image lint on its own, unit tests).
+pub trait Tree {
+    fn entry(&self, path: &Path) -> TreeEntry;
+    /// Whether `path` leaves the source root (kustomize-controller's confined file system
+    /// refuses it even when the file exists).
+    fn escapes_root(&self, path: &Path) -> bool;
+}
+
+/// The checkout on disk, below its canonical root; symlinks are followed as kustomize
+/// follows them, and one that points outside the root leaves it.
+pub struct FileSystem<'a> {
+    pub canonical_root: &'a Path,
+}
+
+impl Tree for FileSystem<'_> {
+    fn entry(&self, path: &Path) -> TreeEntry {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => TreeEntry::Dir,
+            Ok(meta) if meta.is_file() => TreeEntry::File,
+            _ => TreeEntry::Missing,
+        }
+    }
+
+    fn escapes_root(&self, path: &Path) -> bool {
+        crate::paths::escapes_root(path, self.canonical_root)
+    }
+}
+
+/// Files known by their root-relative paths: a directory exists when a file is under it.
+#[derive(Debug, Default)]
+pub struct FileSet {
+    files: BTreeSet<PathBuf>,
+}
+
+impl FileSet {
+    pub fn new(files: impl IntoIterator<Item = PathBuf>) -> FileSet {
+        FileSet {
+            files: files.into_iter().collect(),
+        }
+    }
+}
+
+impl Tree for FileSet {
+    fn entry(&self, path: &Path) -> TreeEntry {
+        if self.files.contains(path) {
+            return TreeEntry::File;
+        }
+        let under = self
+            .files
+            .range(path.to_path_buf()..)
+            .next()
+            .is_some_and(|f| f.starts_with(path));
+        if under || path.as_os_str().is_empty() {
+            TreeEntry::Dir
+        } else {
+            TreeEntry::Missing
+        }
+    }
+
+    fn escapes_root(&self, path: &Path) -> bool {
+        path.is_absolute() || path.starts_with("..")
+    }
+}
+
 /// A local entry resolved against the file system.
 #[derive(Debug, Clone)]
 pub enum Resolved {
@@ -29,7 +102,7 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn build(kustomizations: Vec<Kustomization>, canonical_root: &Path) -> Graph {
+    pub fn build(kustomizations: Vec<Kustomization>, tree: &dyn Tree) -> Graph {
         let by_dir: HashMap<PathBuf, usize> = kustomizations
             .iter()
             .enumerate()
@@ -45,7 +118,7 @@ impl Graph {
             let resolved: Vec<Resolved> = graph.kustomizations[index]
                 .inputs
                 .iter()
-                .map(|input| graph.resolve(input, canonical_root))
+                .map(|input| graph.resolve(input, tree))
                 .collect();
             for r in &resolved {
                 if let Resolved::Kustomization(child) = r {
@@ -57,28 +130,55 @@ impl Graph {
         graph
     }
 
-    fn resolve(&self, input: &Input, canonical_root: &Path) -> Resolved {
+    fn resolve(&self, input: &Input, tree: &dyn Tree) -> Resolved {
         if input.remote {
             return Resolved::Remote;
         }
-        if crate::paths::escapes_root(&input.path, canonical_root) {
+        if tree.escapes_root(&input.path) {
             return Resolved::EscapesRoot;
         }
-        if input.path.is_dir() && input.kind.accepts_directory() {
-            return match self.by_dir.get(&input.path) {
-                Some(&child) => Resolved::Kustomization(child),
-                None => Resolved::DirWithoutKustomization(input.path.clone()),
-            };
-        }
-        if input.path.is_file() {
-            Resolved::File(input.path.clone())
-        } else {
-            Resolved::Missing
+        match tree.entry(&input.path) {
+            TreeEntry::Dir if input.kind.accepts_directory() => {
+                match self.by_dir.get(&input.path) {
+                    Some(&child) => Resolved::Kustomization(child),
+                    None => Resolved::DirWithoutKustomization(input.path.clone()),
+                }
+            }
+            TreeEntry::File => Resolved::File(input.path.clone()),
+            TreeEntry::Dir | TreeEntry::Missing => Resolved::Missing,
         }
     }
 
     pub fn index_of_dir(&self, dir: &Path) -> Option<usize> {
         self.by_dir.get(dir).copied()
+    }
+
+    /// The kustomizations that load `k` (its directory is one of their entries).
+    pub fn loaders(&self, k: usize) -> &[usize] {
+        &self.parents[k]
+    }
+
+    /// kustomize-controller's generator (fluxcd/pkg `kustomize.Generator`, used when
+    /// `spec.path` has no kustomization file): it lists every manifest under the path,
+    /// except that a directory holding a kustomization is listed as one entry and not
+    /// descended into. For `path` under `top`, the outermost directory strictly between
+    /// them that has a kustomization: the entry that takes `path` in, when there is one.
+    pub fn generator_entry_between(&self, top: &Path, path: &Path) -> Option<usize> {
+        path.ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(top) && *a != top)
+            .filter_map(|a| self.index_of_dir(a))
+            .last()
+    }
+
+    /// Whether a Flux Kustomization building `spec_dir` builds the objects of `dir`: `dir`
+    /// is its path, or the generated kustomization at `spec_dir` lists `dir`'s files (or
+    /// `dir`'s own kustomization) directly.
+    pub fn flux_builds_dir(&self, spec_dir: &Path, dir: &Path) -> bool {
+        spec_dir == dir
+            || (dir.starts_with(spec_dir)
+                && self.index_of_dir(spec_dir).is_none()
+                && self.generator_entry_between(spec_dir, dir).is_none())
     }
 
     /// Kustomizations reachable from `start` (itself included), each once, even when

@@ -1,5 +1,6 @@
 //! What a kustomization file loads, entry by entry, with each entry's position.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use guardrails_yaml::{Node, Span};
@@ -93,9 +94,30 @@ pub struct Kustomization {
     pub empty: bool,
     /// `kind: Component`: only built as part of another kustomization.
     pub component: bool,
+    /// `namespace:`: kustomize's namespace transformer sets it on every namespaced object
+    /// the build produces (an enclosing kustomization's runs later and wins).
+    pub namespace: Option<String>,
+    /// `commonLabels` and every `labels[].pairs`, added to every object the build produces.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Kustomization {
+    /// A kustomization file that could not be read or parsed: it stays in the graph, so the
+    /// builds that load it are blocked with the file's own diagnostic.
+    pub fn unreadable(file: &Path) -> Kustomization {
+        Kustomization {
+            dir: file.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            file: file.to_path_buf(),
+            inputs: Vec::new(),
+            helm_charts: None,
+            inline_plugins: Vec::new(),
+            empty: false,
+            component: false,
+            namespace: None,
+            labels: BTreeMap::new(),
+        }
+    }
+
     /// Reads the entries of a parsed kustomization file (its first document).
     pub fn from_document(file: &Path, doc: &Node) -> Kustomization {
         let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
@@ -107,7 +129,15 @@ impl Kustomization {
             inline_plugins: Vec::new(),
             empty: true,
             component: doc.str_at(&["kind"]) == Some("Component"),
+            namespace: doc
+                .get("namespace")
+                .and_then(Node::scalar_text)
+                .filter(|s| !s.is_empty()),
+            labels: labels(doc.get("commonLabels")),
         };
+        for entry in seq(doc.get("labels")) {
+            k.labels.extend(labels(entry.get("pairs")));
+        }
         for (field, kind) in [
             ("resources", InputKind::Resource),
             ("components", InputKind::Component),
@@ -227,6 +257,15 @@ fn says_nothing(doc: &Node) -> bool {
 
 fn is_empty_value(node: &Node) -> bool {
     node.is_null() || node.as_seq().is_some_and(<[Node]>::is_empty)
+}
+
+/// A label map's string entries (non-scalar values are kustomize's error to report).
+fn labels(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.and_then(Node::as_map)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, v)| Some((k.scalar_text()?, v.scalar_text()?)))
+        .collect()
 }
 
 fn seq(node: Option<&Node>) -> &[Node] {
