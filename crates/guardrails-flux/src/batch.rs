@@ -15,10 +15,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use guardrails_yaml::Limits;
 
+use crate::job::{Build, RenderContext, Work};
 use crate::paths;
-use crate::plan::Build;
 use crate::render::BuildFailure;
-use crate::rendered::{RenderContext, Work};
 
 /// Splits `members` (indices into `work`) into at most `slots` batches whose members
 /// define no Namespace or CRD with the same name.
@@ -187,8 +186,8 @@ pub fn cluster_names<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Build;
-    use crate::rendered::Work;
+    use crate::job::Build;
+    use crate::job::Work;
 
     fn work(names: &[&str]) -> Work {
         Work {
@@ -197,14 +196,14 @@ mod tests {
             cache_key: String::new(),
             substitutions: Vec::new(),
             cluster_names: names.iter().map(|n| (*n).to_owned()).collect(),
-            lint: crate::rendered::LintTarget {
+            lint: crate::job::LintTarget {
                 label: String::new(),
                 dir: String::new(),
                 kustomization_files: Vec::new(),
             },
             check: true,
             prerendered: None,
-            flux_version: crate::FluxVersion::CURRENT,
+            flux_version: guardrails_flux_api::FluxVersion::CURRENT,
             applier: guardrails_flux_api::kubernetes::Applier::Direct,
         }
     }

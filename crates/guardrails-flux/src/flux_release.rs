@@ -195,6 +195,11 @@ pub fn newest_admitted(range: &str) -> Option<FluxVersion> {
     best
 }
 
+/// Whether the target Flux release is `major.minor` or newer.
+pub fn at_least(version: FluxVersion, major: u32, minor: u32) -> bool {
+    (version.major, version.minor) >= (major, minor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,10 +13,14 @@ mod build_failure;
 pub mod cache;
 pub mod codes;
 mod discover;
+mod error;
 pub mod flux;
 mod flux_build;
 pub mod flux_release;
+mod job;
+mod options;
 pub mod paths;
+mod pipeline;
 mod plan;
 mod reconcile;
 pub mod render;
@@ -24,103 +28,24 @@ mod rendered;
 mod source_checks;
 mod sourceignore;
 mod sources;
+mod stats;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+pub use error::Error;
+pub use flux_release::at_least;
 pub use guardrails_flux_api::FluxVersion;
 /// Codes of the Flux API checks (schema, API versions).
 pub use guardrails_flux_api::codes as api_codes;
 pub use guardrails_image_lint::Lane;
 use guardrails_report::Report;
+pub use options::Options;
 pub use render::{Renderer, RendererChoice};
-
-/// What to validate and how.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The repository's top level: Flux `spec.path` is relative to it, and no input may
-    /// leave it.
-    pub repo_root: PathBuf,
-    /// Where discovery starts (defaults to `repo_root`).
-    pub root: PathBuf,
-    /// Changed files; empty means every kustomization.
-    pub files: Vec<PathBuf>,
-    pub all: bool,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-    pub renderer: RendererChoice,
-    pub jobs: usize,
-    pub allow_remote_bases: bool,
-    /// The Flux release to mirror; `None`: the one the repository declares, else the
-    /// newest known.
-    pub flux_version: Option<FluxVersion>,
-    /// Where renders are cached; `None` turns the cache off.
-    pub cache_dir: Option<PathBuf>,
-    /// A renderer running longer than this is killed and reported.
-    pub timeout: Duration,
-    /// URLs of the repository's git remotes: a Flux GitRepository with another URL is
-    /// another repository, whose paths cannot be checked here.
-    pub remote_urls: Vec<String>,
-    /// The branch the checkout has checked out: a GitRepository of this repository on
-    /// another branch holds other content.
-    pub current_branch: Option<String>,
-    /// Ask the renderer for its kustomize version even without a cache (for `--verbose`).
-    pub want_renderer_version: bool,
-    /// Promotion lanes and the tag prefix of each, for the image automation lint.
-    pub lanes: Vec<guardrails_image_lint::Lane>,
-}
-
-/// Why validation could not run at all (exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot read the root directory {path}: {source}")]
-    Root {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid glob `{glob}`: {source}")]
-    Glob {
-        glob: String,
-        source: globset::Error,
-    },
-    #[error(transparent)]
-    Renderer(#[from] render::RendererError),
-}
-
-/// Counts and timings of one run, shown with `--verbose` and used by the benchmarks.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    pub kustomizations: usize,
-    pub flux_kustomizations: usize,
-    pub targets: usize,
-    pub affected: usize,
-    /// Renders made (renderer runs and cache hits), for the checks and for the trees.
-    pub rendered: usize,
-    pub from_cache: usize,
-    /// Renders whose output was checked (the affected builds).
-    pub checked: usize,
-    /// Of those, overlays built on their own, and builds of Flux Kustomizations.
-    pub checked_overlays: usize,
-    pub checked_flux: usize,
-    pub skipped_empty: Vec<String>,
-    pub renderer: Option<String>,
-    pub renderer_version: Option<String>,
-    /// The Flux release mirrored, and where it was read.
-    pub flux_version: Option<String>,
-    pub clusters: Vec<String>,
-    /// Walking, parsing and graph work before the first render.
-    pub preparation: Duration,
-    /// Wall time of the render phase (renders and the checks of their output).
-    pub rendering: Duration,
-    /// Time spent inside renderer processes, all workers together.
-    pub renderer_time: Duration,
-    /// Time spent parsing and checking renders, all workers together.
-    pub checking: Duration,
-    /// Time spent in the image automation lint (sources and renders).
-    pub image_lint: Duration,
-    pub total: Duration,
-}
+pub use stats::{Stats, checked, summary};
 
 /// The findings and the numbers of one run.
 #[derive(Debug)]
@@ -156,7 +81,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
     let mut report = Report::default();
     let mut stats = Stats::default();
     let mut pool = Pool::new(options, &repo_root);
-    let mut plan = plan::Plan::prepare(
+    let mut plan = pipeline::prepare(
         &repo_root,
         &root,
         changed.as_ref(),
@@ -189,7 +114,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         let work = plan.render_work(&jobs, &salt);
         let context = pool.context(image_index.as_ref(), &schemas)?;
         rendered::run(&context, work, options.jobs.max(1), |result| {
-            plan.absorb(Some(&context), result, &mut report, &mut stats)
+            rendered::absorb(&mut plan, Some(&context), result, &mut report, &mut stats)
         });
         rendered::report_owners(&mut plan, &mut report);
         stats.rendering += render_started.elapsed();
@@ -283,10 +208,10 @@ impl<'a> Pool<'a> {
         &'c mut self,
         image_index: Option<&'c guardrails_image_lint::Index>,
         schemas: &'c guardrails_flux_api::kubernetes::Schemas,
-    ) -> Result<rendered::RenderContext<'c>, Error> {
+    ) -> Result<job::RenderContext<'c>, Error> {
         self.renderer()?;
         let renderer = self.renderer.as_ref().ok_or_else(unreachable_renderer)?;
-        Ok(rendered::RenderContext {
+        Ok(job::RenderContext {
             renderer,
             repo_root: &self.repo_root,
             image_index,
@@ -310,7 +235,7 @@ impl reconcile::WaveRenderer for Pool<'_> {
         ))
     }
 
-    fn render(&mut self, work: Vec<rendered::Work>) -> Result<Vec<rendered::RenderResult>, Error> {
+    fn render(&mut self, work: Vec<job::Work>) -> Result<Vec<job::RenderResult>, Error> {
         let jobs = self.options.jobs.max(1);
         // Tree renders are checked later, with the schemas the plan collected.
         let schemas = guardrails_flux_api::kubernetes::Schemas::new();
@@ -338,11 +263,6 @@ fn absolute(path: &Path, repo_root: &Path) -> PathBuf {
             .unwrap_or_else(|_| paths::normalize(&joined)),
         _ => paths::normalize(&joined),
     }
-}
-
-/// Whether the target Flux release is `major.minor` or newer.
-pub fn at_least(version: FluxVersion, major: u32, minor: u32) -> bool {
-    (version.major, version.minor) >= (major, minor)
 }
 
 /// Files changed between two commits, as `git diff --name-only` lists them (deletions
@@ -377,61 +297,4 @@ pub fn changed_files(repo_root: &Path, from: &str, to: &str) -> Result<Vec<PathB
         .filter(|p| !p.is_empty())
         .map(|p| repo_root.join(String::from_utf8_lossy(p).as_ref()))
         .collect())
-}
-
-/// One paragraph for `--verbose`: what was found, rendered and how long it took.
-/// What a run checked, for the last line of people's output:
-/// `41 overlays and 12 Flux Kustomizations checked in 1.2 s`.
-pub fn checked(stats: &Stats) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let what = match (stats.checked_overlays, stats.checked_flux) {
-        (0, 0) => "nothing affected".to_owned(),
-        (overlays, 0) => plural(overlays, "overlay"),
-        (0, flux) => plural(flux, "Flux Kustomization"),
-        (overlays, flux) => format!(
-            "{} and {}",
-            plural(overlays, "overlay"),
-            plural(flux, "Flux Kustomization")
-        ),
-    };
-    format!("{what} checked in {:.1} s", stats.total.as_secs_f64())
-}
-
-pub fn summary(stats: &Stats) -> String {
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mut text = format!(
-        "{} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} checked, {} rendered ({} from the cache or shared with an identical build)",
-        stats.kustomizations,
-        stats.flux_kustomizations,
-        stats.targets,
-        stats.affected,
-        stats.checked,
-        stats.rendered,
-        stats.from_cache,
-    );
-    if let (Some(renderer), Some(version)) = (&stats.renderer, &stats.renderer_version) {
-        text.push_str(&format!("; renderer {renderer} (kustomize {version})"));
-    }
-    if let Some(flux) = &stats.flux_version {
-        text.push_str(&format!("; Flux {flux}"));
-    }
-    if !stats.clusters.is_empty() {
-        text.push_str(&format!("; clusters: {}", stats.clusters.join(", ")));
-    }
-    if !stats.skipped_empty.is_empty() {
-        text.push_str(&format!(
-            "; skipped empty: {}",
-            stats.skipped_empty.join(", ")
-        ));
-    }
-    text.push_str(&format!(
-        "; {:.1} ms total: {:.1} ms discovery and graph, {:.1} ms rendering ({:.1} ms inside the renderer and {:.1} ms checking renders, all workers); {:.1} ms image automation lint",
-        ms(stats.total),
-        ms(stats.preparation),
-        ms(stats.rendering),
-        ms(stats.renderer_time),
-        ms(stats.checking),
-        ms(stats.image_lint),
-    ));
-    text
 }

@@ -1,23 +1,24 @@
-//! Planning a run: discovery, the load graph, Flux roots, the affected set, the checks
-//! that need no renderer, and the render jobs.
+//! The plan of a run: the value the stages of [`crate::pipeline`] build up (clusters,
+//! Flux Kustomizations as their parents render them, targets, the affected set), and the
+//! questions asked of it (what a target reads, which release judges it, the render jobs).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use guardrails_report::{Diagnostic, Report};
 
-use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
-use crate::reconcile::{self, Cluster, WaveRenderer};
+use crate::discover::Inventory;
+use crate::error::Error;
+use crate::flux::{FluxKustomization, GitRepository, VariableSource};
+use crate::job::{Build, Substitution, Target, Work};
 use crate::render::BuildFailure;
-use crate::rendered::{RenderResult, Substitution, Work};
 use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
-use crate::{
-    Error, FluxVersion, Options, Stats, codes, discover, flux_build, paths, source_checks,
-};
-use guardrails_kustomize::graph::{FileSystem, Graph};
-use guardrails_kustomize::kustomization::{InputKind, Kustomization};
+use crate::stats::Stats;
+use crate::{codes, flux_build, paths, source_checks};
+use guardrails_flux_api::FluxVersion;
+use guardrails_kustomize::graph::Graph;
 
 /// `--include` / `--exclude`, matched against paths relative to the repository.
 pub struct PathFilter {
@@ -74,49 +75,21 @@ fn compile(globs: &[String]) -> Result<Option<GlobSet>, Error> {
     })
 }
 
-/// How a render target is built.
-#[derive(Debug, Clone)]
-pub enum Build {
-    /// A directory with a kustomization file, built as it is.
-    Dir(PathBuf),
-    /// What kustomize-controller builds for a Flux Kustomization: `kustomization` (the
-    /// directory's own, or the generated one, with the Flux spec merged in) standing in
-    /// for the kustomization file of `dir` (see [`crate::flux_build`]).
-    Flux {
-        dir: PathBuf,
-        kustomization: String,
-        /// Every file the build reads (what the mirror must link).
-        reads: Vec<PathBuf>,
-    },
-}
-
-/// One build: an overlay, or what a Flux Kustomization applies.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub label: String,
-    /// The directory built: the overlay, or the Flux Kustomization's `spec.path`.
-    pub dir: PathBuf,
-    /// The file a build failure points at.
-    pub anchor: PathBuf,
-    pub build: Build,
-    /// Every file the build reads.
-    pub closure: BTreeSet<PathBuf>,
-    /// Files outside the closure whose change changes the result: the file defining the
-    /// Flux Kustomization and those of its substitution variables.
-    pub dependencies: BTreeSet<PathBuf>,
-    /// The Flux Kustomization (index into `Plan::flux`) this target builds, if any.
-    pub flux: Vec<usize>,
-    /// What its postBuild substitutes, with the variables of its cluster.
-    pub substitutions: Vec<Substitution>,
-    pub empty: bool,
-    /// A problem found before rendering already explains why the build would fail.
-    pub blocked: bool,
-    /// An overlay no Flux tree applies (CI, `kubectl apply -k`): not held to
-    /// kustomize-controller's restrictions.
-    pub standalone: bool,
-    /// The Flux release the build is judged for: the newest its clusters run (an API
-    /// version removed there, or strict substitution there, fails there).
-    pub release: FluxVersion,
+/// One cluster: what its tree has applied so far.
+#[derive(Debug, Default)]
+pub struct Cluster {
+    /// The entry point's directory (`clusters/production`), or the standalone overlay.
+    pub name: String,
+    /// The file of the entry point (a bootstrap Kustomization, a FluxInstance).
+    pub entry: PathBuf,
+    pub(crate) vars: Vec<VariableSource>,
+    pub(crate) repos: Vec<GitRepository>,
+    /// Kustomizations (namespace, name) already in the tree: a bootstrap's own
+    /// `flux-system` Kustomization comes out of its render again.
+    pub(crate) seen: HashSet<(String, String)>,
+    /// Not a bootstrap, sync object or FluxInstance: an overlay or a Kustomization file
+    /// that nothing in the repository applies, taken as applied out of band.
+    pub out_of_band: bool,
 }
 
 pub struct Plan {
@@ -160,8 +133,11 @@ pub struct Plan {
     pub flux_version_origin: String,
     source_ignores: HashMap<Option<String>, SourceIgnore>,
     sourceignore_files: Vec<PathBuf>,
-    yaml_files: Vec<PathBuf>,
-    file_repositories: Vec<GitRepository>,
+    pub(crate) yaml_files: Vec<PathBuf>,
+    /// Helm chart templates: Go templates for helm-controller, checked only as a build
+    /// reads them.
+    pub(crate) helm_templates: BTreeSet<PathBuf>,
+    pub(crate) file_repositories: Vec<GitRepository>,
     /// GitRepositories that are this checkout whatever their URL: `flux-system` and the
     /// sources of Kustomizations that apply themselves (a cluster's sync object).
     pub own_sources: BTreeSet<String>,
@@ -178,120 +154,35 @@ pub struct Plan {
     pub artifact_roots: Vec<PathBuf>,
     /// Per cluster (and `kubeConfig` it applies to) and rendered object, the Flux
     /// Kustomizations that apply it, their targets and the object's fingerprint there.
-    pub owners: crate::rendered::Owners,
+    pub owners: crate::job::Owners,
     /// The repository has cluster entry points of its own (a bootstrap, a sync object,
     /// a FluxInstance): a Kustomization none of their trees applies may be retired.
     pub has_entry_points: bool,
 }
 
 impl Plan {
-    pub fn prepare(
-        repo_root: &Path,
-        root: &Path,
-        changed: Option<&BTreeSet<PathBuf>>,
-        filter: &PathFilter,
-        options: &Options,
-        backend: &mut dyn WaveRenderer,
-        report: &mut Report,
-    ) -> Result<Plan, Error> {
-        let inventory = discover::walk(root, repo_root);
-        let mut sources = Sources::new(repo_root);
-        let mut checks = source_checks::Checks::new(repo_root, options);
-
-        // Kustomization files.
-        let mut kustomizations = Vec::new();
-        let mut seen_dirs = BTreeSet::new();
-        for file in &inventory.kustomization_files {
-            let Some(dir) = file.parent() else { continue };
-            // kustomize takes the first of its three names; a second one in the same
-            // directory is an error it reports itself.
-            if !seen_dirs.insert(dir.to_path_buf()) {
-                continue;
-            }
-            if let Some(Ok(docs)) = sources.documents(file)
-                && let Some(doc) = docs.first()
-            {
-                kustomizations.push(Kustomization::from_document(file, doc));
-            } else {
-                // Unreadable or unparsable: keep it in the graph so overlays that load
-                // it are blocked with the YAML diagnostic rather than a renderer dump.
-                kustomizations.push(Kustomization::unreadable(file));
-            }
-        }
-        let graph = Graph::build(
-            kustomizations,
-            &FileSystem {
-                canonical_root: repo_root,
-            },
-        );
-        let declared =
-            crate::flux_release::declared(&inventory.yaml_files, &mut sources, repo_root);
-        // kustomize-controller's `--no-remote-bases=true`, set by patching its arguments
-        // (Flux's multi-tenancy lockdown) or by a FluxInstance's multitenant profile.
-        checks.remote_bases_forbidden = inventory.yaml_files.iter().any(|file| {
-            sources.load(file).text().is_some_and(|text| {
-                text.contains("--no-remote-bases=true") || text.contains("multitenant: true")
-            })
-        });
-        let patch_files: BTreeSet<PathBuf> = graph
-            .kustomizations
-            .iter()
-            .flat_map(|k| &k.inputs)
-            .filter(|input| {
-                matches!(
-                    input.kind,
-                    InputKind::Patch | InputKind::PatchStrategicMerge | InputKind::PatchJson6902
-                )
-            })
-            .map(|input| input.path.clone())
-            .collect();
-
-        // Flux objects written in files: entry points, and the definitions a render's
-        // objects are traced back to.
-        let mut file_kustomizations = Vec::new();
-        let mut instances = Vec::new();
-        let mut file_repositories: Vec<GitRepository> = Vec::new();
-        let mut file_variable_sources = Vec::new();
-        for file in &inventory.yaml_files {
-            if patch_files.contains(file) || inventory.helm_templates.contains(file) {
-                continue;
-            }
-            let interesting = sources.load(file).text().is_some_and(|text| {
-                text.contains(flux::KUSTOMIZE_GROUP)
-                    || text.contains("GitRepository")
-                    || text.contains("FluxInstance")
-                    || text.contains("ConfigMap")
-                    || text.contains("Secret")
-            });
-            if !interesting {
-                continue;
-            }
-            let Some(Ok(docs)) = sources.documents(file) else {
-                continue;
-            };
-            for doc in docs {
-                if let Some(ks) = flux::flux_kustomization(file, doc) {
-                    file_kustomizations.push(ks);
-                } else if let Some(repo) = flux::git_repository(doc) {
-                    file_repositories.push(repo);
-                } else if let Some(sync) = flux::flux_instance_sync(file, doc) {
-                    instances.push(sync);
-                } else if let Some(vars) = flux::variable_source(file, doc) {
-                    file_variable_sources.push(vars);
-                }
-            }
-        }
-
+    /// The plan before any cluster tree is built: the kustomize model, the sources read so
+    /// far, and the Flux objects written in files that the trees start from.
+    pub fn new(
+        graph: Graph,
+        sources: Sources,
+        patch_files: BTreeSet<PathBuf>,
+        inventory: &Inventory,
+        file_kustomizations: &[FluxKustomization],
+        file_repositories: &[GitRepository],
+    ) -> Plan {
+        let repo_root = sources.repo_root().to_path_buf();
         let own_sources = std::iter::once("flux-system".to_owned())
             .chain(
                 file_kustomizations
                     .iter()
-                    .filter(|ks| ks.applies_itself(repo_root))
+                    .filter(|ks| ks.applies_itself(&repo_root))
                     .filter_map(|ks| ks.source_name.clone()),
             )
             .collect();
-        let mut plan = Plan {
-            repo_root: repo_root.to_path_buf(),
+        Plan {
+            artifact_roots: crate::artifacts::pushed_roots(&repo_root),
+            repo_root,
             graph,
             flux: Vec::new(),
             flux_cluster: Vec::new(),
@@ -314,216 +205,20 @@ impl Plan {
             source_ignores: HashMap::new(),
             sourceignore_files: inventory.sourceignore_files.clone(),
             yaml_files: inventory.yaml_files.clone(),
-            file_repositories: file_repositories.clone(),
+            helm_templates: inventory.helm_templates.clone(),
+            file_repositories: file_repositories.to_vec(),
             own_sources,
             orphans: Default::default(),
             unfollowed_tree: false,
-            artifact_roots: crate::artifacts::pushed_roots(repo_root),
             has_entry_points: false,
             owners: HashMap::new(),
             flux_version: FluxVersion::CURRENT,
             flux_version_origin: String::new(),
-        };
-        let mut wanted = reconcile::Wanted::default();
-        for file in &inventory.yaml_files {
-            let mentions = plan
-                .sources
-                .load(file)
-                .text()
-                .is_some_and(|t| t.contains("substituteFrom") || t.contains("sourceRef"));
-            if mentions && let Some(Ok(parsed)) = plan.sources.documents(file) {
-                parsed.iter().for_each(|doc| wanted.add(doc));
-            }
         }
-        let inputs = reconcile::Inputs {
-            wanted: &wanted,
-            options,
-            file_kustomizations: &file_kustomizations,
-            instances: &instances,
-            file_repositories: &file_repositories,
-            file_variable_sources: &file_variable_sources,
-        };
-        plan.reconcile(&inputs, &mut checks, backend)?;
-        plan.add_standalone_targets();
-        plan.assign_releases(&declared, options.flux_version, &mut checks);
-
-        // The affected set: what reads a changed file, and what renders a custom resource
-        // whose CustomResourceDefinition changed (its schema decides whether it applies).
-        let changed_kinds = changed.map(|changed| plan.custom_kinds_defined_in(changed));
-        let display = |p: &Path| paths::display(p, repo_root);
-        let affected: Vec<usize> = (0..plan.targets.len())
-            .filter(|&t| {
-                let target = &plan.targets[t];
-                filter.allows(&display(&target.anchor))
-                    && changed.is_none_or(|changed| {
-                        target
-                            .closure
-                            .iter()
-                            .chain(&target.dependencies)
-                            .any(|f| changed.contains(f))
-                    })
-            })
-            .collect();
-        // ... and what runs an image whose ImagePolicy changed (a pinned tag the new filter
-        // no longer selects is a lane mismatch in that build's render).
-        let changed_images = changed
-            .map(|changed| plan.images_of_changed_policies(changed, &inventory.yaml_files))
-            .unwrap_or_default();
-        let no_kinds = BTreeSet::new();
-        let kinds = changed_kinds.as_ref().unwrap_or(&no_kinds);
-        plan.affected = if kinds.is_empty() && changed_images.is_empty() {
-            affected
-        } else {
-            (0..plan.targets.len())
-                .filter(|&t| {
-                    affected.contains(&t)
-                        || (filter.allows(&display(&plan.targets[t].anchor))
-                            && ((!kinds.is_empty() && plan.renders_kind_of(t, kinds))
-                                || plan.mentions_image(t, &changed_images)))
-                })
-                .collect()
-        };
-
-        // Files to check without rendering: what the affected targets read, the changed
-        // YAML files themselves, and with no file list every YAML file under the root
-        // (those two only where --include/--exclude allow).
-        let mut files: BTreeSet<PathBuf> = plan
-            .affected
-            .iter()
-            .flat_map(|&t| plan.targets[t].closure.iter().cloned())
-            .collect();
-        // Helm chart templates are checked only when a build reads them: on their own they
-        // are Go templates for helm-controller, not YAML.
-        let extra: Vec<&PathBuf> = match changed {
-            Some(changed) => changed
-                .iter()
-                .filter(|f| paths::is_yaml(f) && f.is_file() && f.starts_with(root))
-                .collect(),
-            None => inventory.yaml_files.iter().collect(),
-        };
-        files.extend(
-            extra
-                .into_iter()
-                .filter(|f| !inventory.helm_templates.contains(*f) && filter.allows(&display(f)))
-                .cloned(),
-        );
-        let flux_read = plan.flux_read_files();
-        // A field missing in a Kustomization that no followed tree applies may be set by
-        // the patches of a parent the hook could not render.
-        let mut uncertain = std::collections::BTreeMap::new();
-        if plan.unfollowed_tree {
-            for file in files.iter().filter(|f| !flux_read.contains(*f)) {
-                uncertain.insert(file.clone(), source_checks::UNFOLLOWED_PARENT);
-            }
-        }
-        for file in &files {
-            if !flux_read.contains(file) && plan.ignored_by_own_sources(file) {
-                uncertain.insert(file.clone(), source_checks::IGNORED_FILE);
-            }
-        }
-        // Where the repository has cluster trees of its own, a Flux object in a file none
-        // of them reaches (only an out-of-band Kustomization, or nothing) is not applied
-        // from here: what its API says is a warning, not an error.
-        if plan.has_entry_points {
-            let reached: BTreeSet<&PathBuf> = plan
-                .targets
-                .iter()
-                .filter(|t| {
-                    t.flux
-                        .iter()
-                        .any(|&f| !plan.clusters[plan.flux_cluster[f]].out_of_band)
-                })
-                .flat_map(|t| t.closure.iter())
-                .collect();
-            for file in &files {
-                if !reached.contains(file) {
-                    uncertain
-                        .entry(file.clone())
-                        .or_insert(source_checks::NO_CLUSTER_READS);
-                }
-            }
-        }
-        let broken = checks.check_files(
-            &files,
-            &plan.patch_files,
-            &flux_read,
-            &uncertain,
-            &mut plan.sources,
-        );
-        plan.orphans = plan.orphans(&flux_read);
-        for &k in &plan.affected_kustomizations() {
-            let file = &plan.graph.kustomizations[k].file;
-            let applied_by_flux = flux_read.contains(file);
-            let orphan = plan.orphans.get(file).copied();
-            checks.check_kustomization(&plan.graph, k, applied_by_flux, orphan, &mut plan.sources);
-        }
-        let affected_flux: BTreeSet<usize> = plan
-            .affected
-            .iter()
-            .flat_map(|&t| plan.targets[t].flux.iter().copied())
-            .collect();
-        for index in 0..plan.flux.len() {
-            let in_scope = changed.is_none_or(|c| c.contains(&plan.flux[index].file))
-                || affected_flux.contains(&index);
-            if in_scope {
-                checks.check_flux_kustomization(
-                    &plan.flux[index],
-                    &plan.flux_vars[index],
-                    &mut plan.sources,
-                );
-            }
-        }
-        let blocked_kustomizations = checks.blocked_kustomizations();
-        for &t in &plan.affected {
-            let target = &mut plan.targets[t];
-            target.blocked |= target.closure.iter().any(|f| broken.contains(f))
-                || target
-                    .closure
-                    .iter()
-                    .any(|f| blocked_kustomizations.contains(f))
-                || target
-                    .flux
-                    .iter()
-                    .any(|&f| checks.blocked_targets.contains(&plan.flux[f].file))
-                || (target.flux.is_empty() && checks.blocked_targets.contains(&target.anchor));
-            if target.empty && !target.blocked {
-                plan.skipped_empty.push(target.label.clone());
-            }
-        }
-        let in_scope = changed.map(|_| {
-            // Findings about a whole render name the built directory.
-            let rendered = plan.affected.iter().map(|&t| plan.targets[t].dir.clone());
-            files.iter().cloned().chain(rendered).collect()
-        });
-        plan.in_scope = in_scope;
-        if changed.is_some() {
-            plan.select_owner_checks();
-        }
-        plan.lint_image_automation(&inventory.yaml_files, changed, options, report);
-        plan.collect_crds(&inventory.yaml_files);
-        let mut found = std::mem::take(&mut checks.diagnostics);
-        plan.name_what_breaks(&mut found);
-        report.extend(found);
-        report.notes.extend(std::mem::take(&mut checks.notes));
-        let unused = plan.report_unused();
-        report.extend(unused.into_iter().filter(|d| {
-            changed.is_none_or(|c| d.file().is_some_and(|f| c.contains(&repo_root.join(f))))
-        }));
-        for label in &plan.skipped_empty {
-            report.push(
-                Diagnostic::advice(
-                    codes::EMPTY,
-                    format!("skipped {label}: its kustomization lists no resources"),
-                )
-                .with_help("nothing to render; add resources or remove the kustomization"),
-            );
-        }
-        Ok(plan)
     }
-
     /// A fault in a file that builds read (a YAML error in a shared base, a missing
     /// entry) names every affected overlay and Flux Kustomization it stops from building.
-    fn name_what_breaks(&self, diagnostics: &mut [Diagnostic]) {
+    pub(crate) fn name_what_breaks(&self, diagnostics: &mut [Diagnostic]) {
         const BREAKS_BUILDS: [&str; 8] = [
             codes::YAML_SYNTAX,
             codes::YAML_LIMIT,
@@ -561,7 +256,10 @@ impl Plan {
     }
 
     /// The custom resource kinds that CustomResourceDefinitions in `files` define.
-    fn custom_kinds_defined_in(&mut self, files: &BTreeSet<PathBuf>) -> BTreeSet<String> {
+    pub(crate) fn custom_kinds_defined_in(
+        &mut self,
+        files: &BTreeSet<PathBuf>,
+    ) -> BTreeSet<String> {
         let mut kinds = BTreeSet::new();
         for file in files {
             kinds.extend(
@@ -577,7 +275,7 @@ impl Plan {
 
     /// The images (`spec.image` of their ImageRepositories) of the ImagePolicies that
     /// `changed` files define.
-    fn images_of_changed_policies(
+    pub(crate) fn images_of_changed_policies(
         &mut self,
         changed: &BTreeSet<PathBuf>,
         yaml_files: &[PathBuf],
@@ -614,7 +312,7 @@ impl Plan {
     }
 
     /// Whether a YAML file target `t` reads names one of `images`.
-    fn mentions_image(&mut self, t: usize, images: &BTreeSet<String>) -> bool {
+    pub(crate) fn mentions_image(&mut self, t: usize, images: &BTreeSet<String>) -> bool {
         if images.is_empty() {
             return false;
         }
@@ -633,7 +331,7 @@ impl Plan {
     }
 
     /// Whether a file target `t` reads has an object of one of `kinds` (a `kind:` line).
-    fn renders_kind_of(&mut self, t: usize, kinds: &BTreeSet<String>) -> bool {
+    pub(crate) fn renders_kind_of(&mut self, t: usize, kinds: &BTreeSet<String>) -> bool {
         let files: Vec<PathBuf> = self.targets[t]
             .closure
             .iter()
@@ -654,147 +352,12 @@ impl Plan {
     /// The CustomResourceDefinitions anywhere in the repository: a custom resource is
     /// checked against its CRD's schema whichever build applies the CRD (a cluster serves
     /// one definition per kind). CRDs from remote bases or Helm charts are not read.
-    fn collect_crds(&mut self, yaml_files: &[PathBuf]) {
+    pub(crate) fn collect_crds(&mut self, yaml_files: &[PathBuf]) {
         for file in yaml_files {
             for doc in self.sources.of_kind(file, "CustomResourceDefinition") {
                 self.schemas.add_crd(doc);
             }
         }
-    }
-
-    /// Image automation lint (part 2): builds the repository-wide index once and reports
-    /// the findings that need no render.
-    fn lint_image_automation(
-        &mut self,
-        yaml_files: &[PathBuf],
-        changed: Option<&BTreeSet<PathBuf>>,
-        options: &Options,
-        report: &mut Report,
-    ) {
-        // Only files that can hold what the lint reads: image automation objects,
-        // Namespaces (their labels gate cross-namespace policies), GitRepositories,
-        // setter markers and `images:` entries. Workloads come from the renders.
-        let started = std::time::Instant::now();
-        // The changed files as the lint names them, and whether one defines a Namespace.
-        let changed_sides = changed.map(|changed| {
-            let shown: BTreeSet<String> = changed
-                .iter()
-                .map(|f| paths::display(f, &self.repo_root))
-                .collect();
-            let namespaces = changed.iter().any(|f| {
-                self.sources
-                    .load(f)
-                    .text()
-                    .is_some_and(|t| t.contains("kind: Namespace"))
-            });
-            (shown, namespaces)
-        });
-        let relevant: BTreeSet<PathBuf> = yaml_files
-            .iter()
-            .filter(|file| {
-                self.sources.load(file).text().is_some_and(|text| {
-                    text.contains("image.toolkit.fluxcd.io")
-                        || text.contains("$imagepolicy")
-                        || text.contains("images:")
-                        || text.contains("Namespace")
-                        || text.contains("GitRepository")
-                })
-            })
-            .cloned()
-            .collect();
-        for file in &relevant {
-            self.sources.documents(file);
-        }
-        let shown: Vec<String> = relevant
-            .iter()
-            .map(|f| paths::display(f, &self.repo_root))
-            .collect();
-        let mut files: Vec<guardrails_image_lint::SourceFile<'_>> = relevant
-            .iter()
-            .zip(&shown)
-            .filter_map(|(file, path)| {
-                let (text, docs) = self.sources.parsed(file)?;
-                Some(guardrails_image_lint::SourceFile { path, text, docs })
-            })
-            .collect();
-        // The other YAML files still exist: an automation's `update.path` that holds only
-        // them covers files, just no markers.
-        let others: Vec<String> = yaml_files
-            .iter()
-            .filter(|f| !relevant.contains(*f))
-            .map(|f| paths::display(f, &self.repo_root))
-            .collect();
-        files.extend(others.iter().map(|path| guardrails_image_lint::SourceFile {
-            path,
-            text: "",
-            docs: &[],
-        }));
-        let bootstrap = self
-            .file_repositories
-            .iter()
-            .find(|r| self.own_sources.contains(&r.name));
-        let other_repositories = self
-            .file_repositories
-            .iter()
-            .filter(|r| reconcile::other_repository(r, &options.remote_urls, bootstrap).is_some())
-            .map(|r| r.name.clone())
-            .collect();
-        // One model: the image lint decides lanes and namespaces on the Kustomizations the
-        // cluster trees apply (a parent's patch may set a child's `targetNamespace`).
-        let reconciled = self
-            .flux
-            .iter()
-            .map(|ks| guardrails_image_lint::ReconciledFlux {
-                path: paths::display(&ks.file, &self.repo_root),
-                name: ks.name.clone(),
-                spec_path: Some(ks.path.as_ref().map_or_else(String::new, |(path, _)| {
-                    let path = path.trim_start_matches("./").trim_end_matches('/');
-                    if path == "." {
-                        String::new()
-                    } else {
-                        path.to_owned()
-                    }
-                })),
-                target_namespace: ks
-                    .spec
-                    .as_ref()
-                    .and_then(|spec| spec.str_at(&["targetNamespace"]))
-                    .filter(|ns| !ns.is_empty())
-                    .map(str::to_owned),
-            })
-            .collect();
-        let config = guardrails_image_lint::Config {
-            lanes: options.lanes.clone(),
-            flux: self.flux_version,
-            other_repositories,
-            reconciled,
-        };
-        // The same kustomize model as the renders: every kustomization file of the
-        // repository places objects, whether or not it is among the lint's files.
-        let layout = guardrails_image_lint::Layout {
-            graph: &self.graph,
-            root: &self.repo_root,
-        };
-        let index = guardrails_image_lint::Index::build_on(&files, &config, layout);
-        // A change re-checks what it can break through object relations too (a renamed
-        // ImageRepository and the policies that still name it).
-        if let (Some((shown, namespaces_changed)), Some(scope)) =
-            (&changed_sides, self.in_scope.as_mut())
-        {
-            scope.extend(
-                index
-                    .related_files(shown, *namespaces_changed)
-                    .into_iter()
-                    .map(|f| self.repo_root.join(f)),
-            );
-        }
-        let findings = index.lint_sources();
-        drop(files);
-        for finding in findings {
-            self.push_image_finding(finding, report);
-        }
-        self.image_index = Some(index);
-        self.image_lint_time += started.elapsed();
     }
 
     /// Reports one image lint finding once, when its file is in scope.
@@ -803,13 +366,24 @@ impl Plan {
         finding: guardrails_image_lint::Finding,
         report: &mut Report,
     ) {
+        if let Some(diagnostic) = self.image_diagnostic(finding) {
+            report.push(diagnostic);
+        }
+    }
+
+    /// An image lint finding as a diagnostic: `None` outside the files in scope, or when it
+    /// was reported already.
+    pub fn image_diagnostic(
+        &mut self,
+        finding: guardrails_image_lint::Finding,
+    ) -> Option<Diagnostic> {
         let path = self.repo_root.join(&finding.path);
         if self
             .in_scope
             .as_ref()
             .is_some_and(|scope| !scope.contains(&path))
         {
-            return;
+            return None;
         }
         let key = (
             finding.code,
@@ -818,7 +392,7 @@ impl Plan {
             finding.message.clone(),
         );
         if !self.reported_image_findings.insert(key) {
-            return;
+            return None;
         }
         let severity = match finding.severity {
             guardrails_image_lint::Severity::Error => guardrails_report::Severity::Error,
@@ -839,11 +413,11 @@ impl Plan {
             }
         };
         diagnostic.help = finding.help;
-        report.push(diagnostic);
+        Some(diagnostic)
     }
 
     /// Kustomizations built by some affected target.
-    fn affected_kustomizations(&self) -> BTreeSet<usize> {
+    pub(crate) fn affected_kustomizations(&self) -> BTreeSet<usize> {
         let mut out = BTreeSet::new();
         for &t in &self.affected {
             for file in &self.targets[t].closure {
@@ -859,7 +433,7 @@ impl Plan {
     }
 
     /// Overlays that no Flux tree builds: every kustomization nothing else loads.
-    fn add_standalone_targets(&mut self) {
+    pub(crate) fn add_standalone_targets(&mut self) {
         let flux_read = self.flux_read_files();
         let planned: BTreeSet<PathBuf> = self
             .targets
@@ -1071,7 +645,7 @@ impl Plan {
     /// Which Flux release each build, each file and the image lint are judged for: per
     /// cluster what its tree declares; `--flux-version` overrides; what no cluster declares
     /// gets the oldest release declared anywhere, else the newest known.
-    fn assign_releases(
+    pub(crate) fn assign_releases(
         &mut self,
         declared: &[crate::flux_release::Detected],
         forced: Option<FluxVersion>,
@@ -1145,7 +719,7 @@ impl Plan {
 
     /// Kustomization files below the directory of a Flux build (not the repository's top
     /// level) that no Flux build reads: retired or disabled, not deployed.
-    fn orphans(
+    pub(crate) fn orphans(
         &mut self,
         flux_read: &BTreeSet<PathBuf>,
     ) -> std::collections::BTreeMap<PathBuf, &'static str> {
@@ -1215,7 +789,7 @@ impl Plan {
     /// They are rendered (from the cache when they can be) only to learn what they apply,
     /// so that an object a commit adds to one Kustomization is found when another of the
     /// same cluster already applies it.
-    fn select_owner_checks(&mut self) {
+    pub(crate) fn select_owner_checks(&mut self) {
         let affected: BTreeSet<usize> = self
             .affected
             .iter()
@@ -1338,7 +912,7 @@ impl Plan {
                 .map(|f| paths::display(f, &self.repo_root))
                 .collect();
             kustomization_files.dedup();
-            let lint = crate::rendered::LintTarget {
+            let lint = crate::job::LintTarget {
                 label: target.label.clone(),
                 dir: paths::display(&target.dir, &self.repo_root),
                 kustomization_files,
@@ -1361,17 +935,6 @@ impl Plan {
             });
         }
         work
-    }
-
-    /// Turns one render's result into diagnostics.
-    pub fn absorb(
-        &mut self,
-        builder: Option<&dyn crate::build_failure::BuildDir>,
-        result: RenderResult,
-        report: &mut Report,
-        stats: &mut Stats,
-    ) {
-        crate::rendered::absorb(self, builder, result, report, stats);
     }
 }
 

@@ -19,11 +19,13 @@ use std::path::{Path, PathBuf};
 use guardrails_report::Diagnostic;
 use guardrails_yaml::{Limits, Node};
 
+use crate::error::Error;
 use crate::flux::{self, FluxKustomization, GitRepository, VariableSource};
-use crate::plan::{Plan, Target};
-use crate::rendered::{RenderResult, Work};
+use crate::job::{RenderResult, Target, Work};
+use crate::options::Options;
+use crate::plan::{Cluster, Plan};
 use crate::source_checks::Checks;
-use crate::{Error, Options, codes, paths};
+use crate::{codes, paths};
 
 /// The render step of reconciliation, behind a trait so that planning can be tested with
 /// canned renders; the real one runs the renderer pool (with the render cache).
@@ -32,23 +34,6 @@ pub trait WaveRenderer {
     fn key_salt(&mut self) -> Result<String, Error>;
     /// Renders every item and returns each result (`text` holds the output).
     fn render(&mut self, work: Vec<Work>) -> Result<Vec<RenderResult>, Error>;
-}
-
-/// One cluster: what its tree has applied so far.
-#[derive(Debug, Default)]
-pub struct Cluster {
-    /// The entry point's directory (`clusters/production`), or the standalone overlay.
-    pub name: String,
-    /// The file of the entry point (a bootstrap Kustomization, a FluxInstance).
-    pub entry: PathBuf,
-    vars: Vec<VariableSource>,
-    repos: Vec<GitRepository>,
-    /// Kustomizations (namespace, name) already in the tree: a bootstrap's own
-    /// `flux-system` Kustomization comes out of its render again.
-    seen: HashSet<(String, String)>,
-    /// Not a bootstrap, sync object or FluxInstance: an overlay or a Kustomization file
-    /// that nothing in the repository applies, taken as applied out of band.
-    pub out_of_band: bool,
 }
 
 /// A Flux Kustomization waiting for its turn.
@@ -915,137 +900,15 @@ fn renamed_from(rendered: &str, written: &str) -> bool {
 mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
-    use std::time::Duration;
 
     use super::*;
-    use crate::plan::{Build, PathFilter};
-    use crate::rendered::Findings;
-
-    /// Stands in for kustomize: a build's output is every YAML file of the built
-    /// directory (or of what a generated kustomization lists), as written, no
-    /// transformers.
-    struct Concatenate {
-        renders: usize,
-    }
-
-    impl WaveRenderer for Concatenate {
-        fn key_salt(&mut self) -> Result<String, Error> {
-            Ok("fake".to_owned())
-        }
-
-        fn render(&mut self, work: Vec<Work>) -> Result<Vec<RenderResult>, Error> {
-            Ok(work
-                .into_iter()
-                .map(|item| {
-                    self.renders += 1;
-                    let (dir, listed) = match &item.build {
-                        Build::Dir(dir) => (dir.clone(), None),
-                        Build::Flux {
-                            dir, kustomization, ..
-                        } => {
-                            let doc =
-                                guardrails_yaml::parse_documents(kustomization, &Limits::default())
-                                    .unwrap()
-                                    .remove(0);
-                            let resources: Option<Vec<PathBuf>> = doc.get("resources").map(|r| {
-                                r.as_seq()
-                                    .unwrap()
-                                    .iter()
-                                    .map(|e| paths::join_normalized(dir, e.as_str().unwrap()))
-                                    .collect()
-                            });
-                            (dir.clone(), resources)
-                        }
-                    };
-                    let yaml_in = |dir: &Path| -> Vec<PathBuf> {
-                        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                            .unwrap()
-                            .map(|e| e.unwrap().path())
-                            .filter(|p| {
-                                paths::is_yaml(p)
-                                    && p.file_name().is_none_or(|n| n != "kustomization.yaml")
-                            })
-                            .collect();
-                        files.sort();
-                        files
-                    };
-                    let files: Vec<PathBuf> = match listed {
-                        Some(listed) => listed
-                            .iter()
-                            .flat_map(|r| {
-                                if r.is_dir() {
-                                    yaml_in(r)
-                                } else {
-                                    vec![r.clone()]
-                                }
-                            })
-                            .collect(),
-                        None => yaml_in(&dir),
-                    };
-                    let text = files
-                        .iter()
-                        .map(|f| std::fs::read_to_string(f).unwrap())
-                        .collect::<Vec<_>>()
-                        .join("---\n");
-                    RenderResult {
-                        target: item.target,
-                        cached: false,
-                        renderer_time: Duration::ZERO,
-                        checking: Duration::ZERO,
-                        outcome: Ok(Findings::default()),
-                        text: Some(text),
-                        reused: false,
-                    }
-                })
-                .collect())
-        }
-    }
-
-    fn write(root: &Path, file: &str, text: &str) {
-        let path = root.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn ks(name: &str, path: &str, extra: &str) -> String {
-        format!(
-            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1m\n  prune: true\n  path: {path}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
-        )
-    }
-
-    fn bootstrap(root: &Path, cluster: &str) {
-        write(
-            root,
-            &format!("clusters/{cluster}/flux-system/gotk-sync.yaml"),
-            &ks("flux-system", &format!("./clusters/{cluster}"), ""),
-        );
-    }
-
-    fn options(root: &Path) -> Options {
-        Options {
-            repo_root: root.to_path_buf(),
-            root: root.to_path_buf(),
-            files: Vec::new(),
-            all: true,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            renderer: crate::RendererChoice::Auto,
-            jobs: 1,
-            allow_remote_bases: false,
-            flux_version: None,
-            cache_dir: None,
-            timeout: Duration::from_secs(10),
-            remote_urls: Vec::new(),
-            current_branch: None,
-            want_renderer_version: false,
-            lanes: Vec::new(),
-        }
-    }
+    use crate::plan::PathFilter;
+    use crate::test_support::{Concatenate, bootstrap, ks, options, write};
 
     fn plan(root: &Path) -> Plan {
         let filter = PathFilter::new(&[], &[]).unwrap();
         let mut report = guardrails_report::Report::default();
-        Plan::prepare(
+        crate::pipeline::prepare(
             root,
             root,
             None,

@@ -9,9 +9,10 @@ use guardrails_report::{Diagnostic, Severity};
 use guardrails_yaml::{ReadError, Span};
 
 use crate::flux::{FluxKustomization, VariableSource};
+use crate::options::Options;
 use crate::sourceignore::SourceIgnore;
 use crate::sources::Sources;
-use crate::{Options, codes, paths};
+use crate::{codes, paths};
 use guardrails_kustomize::graph::{Graph, Resolved};
 use guardrails_kustomize::kustomization::InputKind;
 
