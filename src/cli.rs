@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use guardrails_context::{Environment, HookContext, Invocation, Stage, ancestors};
+use guardrails_context::{Client, Environment, HookContext, Invocation, Stage, ancestors};
 use guardrails_report::{Diagnostic, ExitStatus, Format, Renderer, Report, Style};
 
 /// How long a shim's pre-push stdin may take to arrive. git writes every line before it
@@ -99,25 +99,24 @@ fn parse_stage(value: &str) -> Result<Stage, String> {
 pub struct Inputs {
     pub env: Environment,
     pub context: HookContext,
+    /// What the hook guards could not be read (git's pre-push lines): it must not pass.
+    unreadable: Option<String>,
 }
 
 impl Inputs {
     /// Reads the environment, the parent processes and (for a shim's pre-push) stdin.
     pub fn read(args: &HookArgs) -> Self {
         let env = Environment::from_process();
-        let push_stdin = if args.stage == Some(Stage::PrePush) && !args.hook_args.is_empty() {
-            read_stdin_bounded()
-        } else {
-            None
-        };
-        let invocation = Invocation {
+        let shim_push = args.stage == Some(Stage::PrePush) && !args.hook_args.is_empty();
+        let mut unreadable = None;
+        let mut invocation = Invocation {
             stage: args.stage,
             hook_args: args
                 .hook_args
                 .iter()
                 .map(|arg| arg.to_string_lossy().into_owned())
                 .collect(),
-            push_stdin,
+            push_stdin: None,
             from_ref: args.from_ref.clone(),
             to_ref: args.to_ref.clone(),
             remote_name: args.remote_name.clone(),
@@ -125,15 +124,54 @@ impl Inputs {
             local_branch: args.local_branch.clone(),
         };
         let parents = ancestors(ANCESTOR_DEPTH);
-        let context = HookContext::resolve(&invocation, &env, &parents);
-        Self { env, context }
+        let mut context = HookContext::resolve(&invocation, &env, &parents);
+        // `--stage pre-push` run by git or by hand, without git's arguments and without
+        // --remote-branch: git's ref lines are what is pushed, so read them as well.
+        let by_hand_push = args.stage == Some(Stage::PrePush)
+            && args.hook_args.is_empty()
+            && args.remote_branch.is_none()
+            && args.from_ref.is_none()
+            && args.to_ref.is_none()
+            && matches!(context.client, Client::Git | Client::Manual);
+        if shim_push || by_hand_push {
+            match read_stdin_bounded() {
+                Ok(stdin) => {
+                    invocation.push_stdin = Some(stdin);
+                    context = HookContext::resolve(&invocation, &env, &parents);
+                }
+                Err(why) => unreadable = Some(why),
+            }
+        }
+        if let Some(malformed) = context.push.as_ref().and_then(|p| p.malformed.as_ref()) {
+            unreadable = Some(malformed.to_string());
+        }
+        Self {
+            env,
+            context,
+            unreadable,
+        }
+    }
+
+    /// "Could not run" when what is pushed could not be read: a guard that cannot see
+    /// the push refuses it instead of passing it.
+    pub fn cannot_read(&self) -> Option<Diagnostic> {
+        let why = self.unreadable.as_ref()?;
+        Some(
+            Diagnostic::error(CANNOT_RUN, format!("cannot tell what is pushed: {why}")).with_help(
+                "at pre-push the hook reads git's ref lines on stdin (`<local ref> <local sha> \
+                 <remote ref> <remote sha>`, see githooks(5)); run it from git's pre-push hook \
+                 with git's arguments after `--` (as hooks/pre-push does), or pass \
+                 --remote-branch",
+            ),
+        )
     }
 }
 
-/// Reads all of stdin unless it is a terminal or nothing arrives within [`STDIN_TIMEOUT`].
-fn read_stdin_bounded() -> Option<String> {
+/// Reads all of stdin unless it is a terminal or nothing arrives within [`STDIN_TIMEOUT`];
+/// the error says which.
+fn read_stdin_bounded() -> Result<String, String> {
     if std::io::stdin().is_terminal() {
-        return None;
+        return Err("stdin is a terminal, not git's ref lines".to_owned());
     }
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
@@ -144,7 +182,14 @@ fn read_stdin_bounded() -> Option<String> {
             .map(|_| String::from_utf8_lossy(&bytes).into_owned());
         let _ = sender.send(result);
     });
-    receiver.recv_timeout(STDIN_TIMEOUT).ok()?.ok()
+    match receiver.recv_timeout(STDIN_TIMEOUT) {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(err)) => Err(format!("cannot read stdin: {err}")),
+        Err(_) => Err(format!(
+            "stdin stayed open for {} s without ending",
+            STDIN_TIMEOUT.as_secs()
+        )),
+    }
 }
 
 /// Where and how reports are written.

@@ -46,6 +46,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let inputs = Inputs::read(&cli.hook);
     let output = Output::new(&cli.output, &inputs.env);
+    if let Some(unreadable) = inputs.cannot_read() {
+        return output.fail(unreadable);
+    }
 
     let patterns: Vec<String> = cli.patterns.iter().chain(&cli.protected).cloned().collect();
     let protected = match ProtectedBranches::new(&cli.branches, &patterns) {

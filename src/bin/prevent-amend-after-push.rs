@@ -35,6 +35,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let inputs = Inputs::read(&cli.hook);
     let output = Output::new(&cli.output, &inputs.env);
+    if let Some(unreadable) = inputs.cannot_read() {
+        return output.fail(unreadable);
+    }
     let scope = match PublicScope::new(&cli.remotes, &cli.public) {
         Ok(scope) => scope,
         Err(err) => {

@@ -26,7 +26,7 @@ mod stage;
 pub use environment::Environment;
 pub use git_command::GitCommand;
 pub use process::{ProcessInfo, ancestors};
-pub use push::{RefUpdate, is_zero_oid, parse_push_lines};
+pub use push::{MalformedPushLine, RefUpdate, is_zero_oid, parse_push_lines};
 pub use stage::{Client, Stage, StageSource, UnknownStage};
 
 use std::path::PathBuf;
@@ -57,6 +57,9 @@ pub struct Push {
     /// True when `updates` is every ref of the push (git's stdin through a shim). Under
     /// pre-commit and prek only the first ref is visible, and some pushes run no hook at all.
     pub complete: bool,
+    /// git's stdin held a line that is not a ref update: what is pushed is unknown, and a
+    /// guard must say it could not run rather than pass the push.
+    pub malformed: Option<MalformedPushLine>,
 }
 
 /// prepare-commit-msg inputs: git's `<file> [<source> [<object>]]`.
@@ -180,11 +183,16 @@ fn push_of(
         .or_else(|| env.get("PRE_COMMIT_REMOTE_URL").map(str::to_owned));
 
     if let Some(stdin) = &inv.push_stdin {
+        let (updates, malformed) = match parse_push_lines(stdin) {
+            Ok(updates) => (updates, None),
+            Err(malformed) => (Vec::new(), Some(malformed)),
+        };
         return Push {
             remote_name,
             remote_url,
-            updates: parse_push_lines(stdin),
+            updates,
             complete: true,
+            malformed,
         };
     }
 
@@ -215,6 +223,7 @@ fn push_of(
         remote_url,
         updates,
         complete: false,
+        malformed: None,
     }
 }
 

@@ -93,7 +93,9 @@ fn framework_push_exposes_one_ref_and_says_it_is_incomplete() {
 fn shim_push_reads_every_stdin_line() {
     let zero = "0".repeat(40);
     let stdin = format!(
-        "refs/heads/feat 1111 refs/heads/feat {zero}\n(delete) {zero} refs/heads/main 2222\n\ngarbage\n"
+        "refs/heads/feat {one} refs/heads/feat {zero}\n(delete) {zero} refs/heads/main {two}\n\n",
+        one = "1".repeat(40),
+        two = "2".repeat(40),
     );
     let ctx = resolve(
         Invocation {
@@ -112,6 +114,22 @@ fn shim_push_reads_every_stdin_line() {
     assert_eq!(push.updates.len(), 2);
     assert!(push.updates[0].is_creation());
     assert!(push.updates[1].is_deletion());
+    assert!(push.malformed.is_none());
+
+    // A line git never writes: what is pushed is unknown, and the context says so.
+    let ctx = resolve(
+        Invocation {
+            stage: Some(Stage::PrePush),
+            hook_args: vec!["origin".into(), "/srv/r.git".into()],
+            push_stdin: Some("garbage\n".into()),
+            ..Invocation::default()
+        },
+        &[],
+        &[],
+    );
+    let push = ctx.push.expect("push context");
+    assert!(push.updates.is_empty());
+    assert_eq!(push.malformed.map(|m| m.line), Some(1));
 }
 
 #[test]

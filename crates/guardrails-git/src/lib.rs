@@ -18,6 +18,6 @@ mod test_git;
 
 pub use protected::{BranchRule, InvalidPattern, ProtectedBranches};
 pub use repository::{
-    Head, InProgress, OpenError, RepositoryState, UnsupportedFormat, Workspace, open,
+    Head, InProgress, OpenError, RepositoryState, UnsupportedFormat, Workspace, head_commit, open,
 };
 pub use staged::{StagedError, staged_deletions};

@@ -46,6 +46,10 @@ pub fn check(
     repo: &gix::Repository,
 ) -> Result<Report, HistoryError> {
     let mut report = Report::default();
+    // A HEAD that cannot be read (garbage, outside refs/heads/, its commit missing) hides
+    // what an amend or a rebase would rewrite: could not run, at every stage. An unborn
+    // branch is fine: it has nothing to rewrite.
+    crate::repository::head_commit(repo).map_err(HistoryError::from)?;
     let history = PublicHistory::read(repo, &options.scope)?;
     report.note(
         codes::NOTE,
@@ -174,7 +178,7 @@ fn check_amend(
     history: &PublicHistory<'_>,
     report: &mut Report,
 ) -> Result<(), HistoryError> {
-    let Ok(head) = repo.head_id().map(|id| id.detach()) else {
+    let Some(head) = crate::repository::head_commit(repo).map_err(HistoryError::from)? else {
         report.note(codes::NOTE, "HEAD has no commit: nothing to amend");
         return Ok(());
     };
@@ -222,8 +226,16 @@ fn check_rebase(
 ) -> Result<(), HistoryError> {
     let rebase = ctx.rebase.clone().unwrap_or_default();
     let branch_tip = match &rebase.branch {
-        Some(branch) => repo.rev_parse_single(branch.as_str()).map(|id| id.detach()),
-        None => repo.head_id().map(|id| id.detach()),
+        Some(branch) => repo
+            .rev_parse_single(branch.as_str())
+            .map(|id| id.detach())
+            .map_err(|err| err.to_string()),
+        // The current branch: an unborn one has nothing to rebase; an unreadable HEAD
+        // cannot be judged.
+        None => match crate::repository::head_commit(repo).map_err(HistoryError::from)? {
+            Some(head) => Ok(head),
+            None => Err(String::new()),
+        },
     };
     let branch_tip = match (branch_tip, &rebase.branch) {
         (Ok(tip), _) => tip,

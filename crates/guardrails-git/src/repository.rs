@@ -170,6 +170,8 @@ impl RepositoryState {
                 G::ApplyMailbox => InProgress::ApplyMailbox,
             }
         });
+        // Fails on a HEAD that cannot be read; only an unborn branch has no commit.
+        head_commit(repo)?;
         let head = repo.head().map_err(|err| OpenError {
             path: repo.git_dir().to_path_buf(),
             message: format!("cannot read HEAD: {err}"),
@@ -189,6 +191,55 @@ impl RepositoryState {
             },
         };
         Ok(Self { head, in_progress })
+    }
+}
+
+/// The commit HEAD names: `Ok(None)` only for a genuinely unborn branch (a symbolic HEAD
+/// naming a ref under `refs/` that does not exist yet). HEAD that cannot be read (garbage,
+/// empty), that names something outside `refs/`, or whose commit object is
+/// missing is an error: a guard cannot say what it would rewrite, so it must not pass.
+pub fn head_commit(repo: &gix::Repository) -> Result<Option<gix::ObjectId>, OpenError> {
+    let unreadable = |message: String| OpenError {
+        path: repo.git_dir().to_path_buf(),
+        message,
+        unsupported: None,
+    };
+    let head = repo
+        .head()
+        .map_err(|err| unreadable(format!("cannot read HEAD: {err}")))?;
+    let id = match &head.kind {
+        gix::head::Kind::Unborn(name) => {
+            let name = name.as_bstr().to_string();
+            // git's own rule for a symbolic HEAD (`validate_headref`): it names a ref
+            // under `refs/`.
+            return if name.starts_with("refs/") {
+                Ok(None)
+            } else {
+                Err(unreadable(format!(
+                    "HEAD points at `{}`, which is outside refs/",
+                    guardrails_report::sanitize(&name)
+                )))
+            };
+        }
+        gix::head::Kind::Symbolic(reference) => match reference.target.try_id() {
+            Some(id) => id.to_owned(),
+            None => {
+                return Err(unreadable(
+                    "HEAD's branch is a symbolic ref, not a commit".to_owned(),
+                ));
+            }
+        },
+        gix::head::Kind::Detached { target, .. } => *target,
+    };
+    match repo.find_object(id) {
+        Ok(object) if object.kind == gix::object::Kind::Commit => Ok(Some(id)),
+        Ok(object) => Err(unreadable(format!(
+            "HEAD names {id}, which is a {}, not a commit",
+            object.kind
+        ))),
+        Err(err) => Err(unreadable(format!(
+            "HEAD names commit {id}, which the repository does not have: {err}"
+        ))),
     }
 }
 

@@ -205,6 +205,7 @@ fn push_checks_every_destination_not_the_checked_out_branch() {
             },
         ],
         complete: true,
+        malformed: None,
     });
     let report = check(&c, &options(&[]), || panic!("a push never reads HEAD")).unwrap();
     assert_eq!(
