@@ -126,3 +126,87 @@ fn flux_codes_are_documented_and_pinned() {
     }
     insta::assert_snapshot!(codes.join("\n"));
 }
+
+/// OSC (window title, ended by BEL), a colour and a carriage return: what a hostile
+/// repository or command line would use to drive a reviewer's terminal.
+const HOSTILE: &str = "\u{1b}]0;owned\u{7}\u{1b}[31mred\rback";
+
+#[track_caller]
+fn assert_inert(what: &str, out: &str) {
+    for raw in ['\u{1b}', '\u{7}', '\r'] {
+        assert!(!out.contains(raw), "{what}: raw {raw:?} in {out:?}");
+    }
+}
+
+#[test]
+fn nothing_a_repository_holds_reaches_the_terminal_raw() {
+    // prevent-amend-after-push: an amend of a pushed commit whose subject is hostile.
+    let sb = Sandbox::empty();
+    sb.commit_unguarded(&format!("subject {HOSTILE}"));
+    sb.git(&["push", "-q", "origin", "main"]).assert_ok();
+    for format in ["human", "github", "json"] {
+        let run = sb.hook(
+            "prevent-amend-after-push",
+            &[
+                "--stage",
+                "prepare-commit-msg",
+                "--format",
+                format,
+                "--",
+                ".git/COMMIT_EDITMSG",
+                "commit",
+                "HEAD",
+            ],
+        );
+        assert_eq!(run.code, 1, "{}", run.all());
+        assert_inert(&format!("prevent-amend {format}"), &run.all());
+        assert!(run.all().contains("owned"), "{}", run.all());
+    }
+    // master-check: flag values echoed back (a protected branch, a ref range).
+    for format in ["human", "github", "json"] {
+        let run = sb.hook(
+            "master-check",
+            &[
+                "--verbose",
+                "--branch",
+                "main",
+                "--branch",
+                HOSTILE,
+                "--stage",
+                "pre-commit",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(run.code, 1, "{}", run.all());
+        assert_inert(&format!("master-check {format}"), &run.all());
+        let run = sb.hook(
+            "flux-kustomize-validate",
+            &["--from-ref", HOSTILE, "--format", format],
+        );
+        assert_eq!(run.code, 2, "{}", run.all());
+        assert_inert(
+            &format!("flux-kustomize-validate --from-ref {format}"),
+            &run.all(),
+        );
+    }
+    // flux-kustomize-validate: a file name and a file's content (the snippet).
+    if !crate::flux_validate::available() {
+        return;
+    }
+    let dir = format!("apps/{HOSTILE}");
+    sb.write(
+        &format!("{dir}/kustomization.yaml"),
+        "resources: [cm.yaml]\n",
+    );
+    sb.write(
+        &format!("{dir}/cm.yaml"),
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {{a: \"{HOSTILE}\"}}\ndata: [\n"),
+    );
+    for format in ["human", "github", "json"] {
+        let run = sb.hook("flux-kustomize-validate", &["--all", "--format", format]);
+        assert_eq!(run.code, 1, "{}", run.all());
+        assert_inert(&format!("flux-kustomize-validate {format}"), &run.all());
+        assert!(run.all().contains("syntax"), "{}", run.all());
+    }
+}

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use render::{Format, Renderer, Style};
-pub use text::{Location, sanitize};
+pub use text::{EscapedSource, Location, escape_terminal, sanitize};
 
 /// How serious a finding is. Only errors make a hook fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 use serde::Serialize;
 
+use crate::text::{EscapedSource, escape_terminal};
 use crate::{Diagnostic, Report, Severity};
 
 /// Output formats offered by every hook (`--format`).
@@ -98,22 +99,61 @@ impl Renderer {
 struct MietteAdapter<'a> {
     diagnostic: &'a Diagnostic,
     message: String,
+    help: Option<String>,
     source: Option<NamedSource<String>>,
+    /// The labels, with offsets into the escaped source.
+    labels: Vec<LabeledSpan>,
 }
 
 impl<'a> MietteAdapter<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Self {
+        // Everything shown comes from the repository or the command line: no control
+        // character reaches the terminal as itself.
         let message = match (&diagnostic.source, &diagnostic.path) {
-            (None, Some(path)) => format!("{}: {}", path.display(), diagnostic.full_message()),
-            _ => diagnostic.full_message(),
+            (None, Some(path)) => format!(
+                "{}: {}",
+                escape_terminal(&path.display().to_string()),
+                escape_terminal(&diagnostic.full_message())
+            ),
+            _ => escape_terminal(&diagnostic.full_message()).into_owned(),
         };
-        let source = diagnostic.source.as_ref().map(|s| {
-            NamedSource::new(s.path.display().to_string(), s.text.to_string()).with_language("yaml")
-        });
+        let help = diagnostic
+            .help
+            .as_deref()
+            .map(|help| escape_terminal(help).into_owned());
+        let (source, labels) = match &diagnostic.source {
+            Some(s) => {
+                let escaped = EscapedSource::new(&s.text);
+                let labels = diagnostic
+                    .labels
+                    .iter()
+                    .map(|label| {
+                        let start = escaped.offset(label.start);
+                        let end = escaped.offset(label.start + label.len);
+                        LabeledSpan::new(
+                            label
+                                .text
+                                .as_deref()
+                                .map(|t| escape_terminal(t).into_owned()),
+                            start,
+                            end - start,
+                        )
+                    })
+                    .collect();
+                let name = escape_terminal(&s.path.display().to_string()).into_owned();
+                (
+                    Some(NamedSource::new(name, escaped.text).with_language("yaml")),
+                    labels,
+                )
+            }
+            None => (None, Vec::new()),
+        };
         Self {
             diagnostic,
             message,
+            help,
             source,
+            labels,
         }
     }
 }
@@ -146,8 +186,7 @@ impl miette::Diagnostic for MietteAdapter<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
@@ -158,12 +197,7 @@ impl miette::Diagnostic for MietteAdapter<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
-        let labels = self
-            .diagnostic
-            .labels
-            .iter()
-            .map(|label| LabeledSpan::new(label.text.clone(), label.start, label.len));
-        Some(Box::new(labels))
+        Some(Box::new(self.labels.iter().cloned()))
     }
 }
 
@@ -211,17 +245,18 @@ fn github_line(out: &mut String, diagnostic: &Diagnostic) {
     if let Some(file) = diagnostic.file() {
         properties.push(format!(
             "file={}",
-            escape_property(&file.display().to_string())
+            escape_property(&escape_terminal(&file.display().to_string()))
         ));
     }
     if let Some(location) = diagnostic.location() {
         properties.push(format!("line={}", location.line));
         properties.push(format!("col={}", location.column));
     }
-    let mut message = diagnostic.full_message();
+    // Annotations end up in logs and terminals too: escaped like the human output.
+    let mut message = escape_terminal(&diagnostic.full_message()).into_owned();
     if let Some(help) = &diagnostic.help {
         message.push_str("\nhelp: ");
-        message.push_str(help);
+        message.push_str(&escape_terminal(help));
     }
     let _ = writeln!(
         out,
@@ -304,5 +339,70 @@ mod tests {
         assert!(out.contains("image-policy::unanchored"), "{out}");
         assert!(out.contains("apps/p.yaml:3:14"), "{out}");
         assert!(out.contains("help: anchor it"), "{out}");
+    }
+
+    #[test]
+    fn nothing_from_the_repository_drives_the_terminal() {
+        // OSC (set the window title, ended by BEL), a colour, a carriage return that would
+        // overwrite the line, and a bidirectional override.
+        let hostile = "\u{1b}]0;owned\u{7}\u{1b}[31mred\rback\u{202e}";
+        let text = format!("key: {hostile}\nbad: [\n");
+        let offset = text.find("bad").unwrap();
+        let diagnostic = Diagnostic::error("yaml::syntax", format!("value {hostile} is wrong"))
+            .with_help(format!("use `{hostile}`\n    second line"))
+            .with_span(
+                SourceFile::new(format!("dir/{hostile}.yaml"), text.as_str()),
+                offset,
+                3,
+                Some(format!("label {hostile}")),
+            );
+        let report = Report {
+            diagnostics: vec![diagnostic],
+            ..Report::default()
+        };
+        for (format, color) in [
+            (Format::Human, false),
+            (Format::Human, true),
+            (Format::Github, false),
+        ] {
+            let out = Renderer::new(
+                format,
+                Style {
+                    color,
+                    unicode: true,
+                    width: 100,
+                },
+            )
+            .render(&report);
+            assert!(out.contains("\\u{1b}]0;owned\\u{7}"), "{format:?}: {out}");
+            for raw in ["\u{7}", "\u{1b}]", "\u{1b}[31mred", "\r", "\u{202e}"] {
+                assert!(!out.contains(raw), "{format:?} {color}: {raw:?} in {out:?}");
+            }
+            if !color {
+                assert!(!out.contains('\u{1b}'), "{format:?}: {out:?}");
+            }
+        }
+        // The snippet still points at the right text after the escapes.
+        let out = Renderer::new(
+            Format::Human,
+            Style {
+                color: false,
+                unicode: false,
+                width: 100,
+            },
+        )
+        .render(&report);
+        assert!(out.contains("bad: ["), "{out}");
+        // JSON is JSON-escaped, not rewritten.
+        let json = Renderer::new(
+            Format::Json,
+            Style {
+                color: false,
+                unicode: false,
+                width: 100,
+            },
+        )
+        .render(&report);
+        assert!(json.contains("\\u001b]0;owned\\u0007"), "{json}");
     }
 }
