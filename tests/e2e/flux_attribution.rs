@@ -351,3 +351,57 @@ fn a_namespace_that_merges_two_objects_and_a_directory_given_as_a_file_are_one_s
         "{directory}"
     );
 }
+
+#[test]
+fn a_changed_path_that_became_a_symlink_or_lost_its_kustomization_is_checked_like_all() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    sandbox.write("base/kustomization.yaml", "resources: [cm.yaml]\n");
+    sandbox.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    sandbox.write("overlay/kustomization.yaml", "resources: [../base]\n");
+    let outside = sandbox.root.join("outside.yaml");
+    std::fs::write(
+        &outside,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
+    )
+    .unwrap();
+
+    // A base file replaced by a symlink that leaves the repository.
+    std::fs::remove_file(sandbox.work.join("base/cm.yaml")).unwrap();
+    std::os::unix::fs::symlink(&outside, sandbox.work.join("base/cm.yaml")).unwrap();
+    for diagnostics in both_ways(&sandbox, "base/cm.yaml") {
+        let found = diagnostics
+            .iter()
+            .find(|d| d["code"] == "kustomize::path-escapes-root")
+            .unwrap_or_else(|| panic!("{diagnostics:?}"));
+        assert_eq!(found["file"], "base/kustomization.yaml");
+        assert_eq!(breaks(found), ["overlay"]);
+    }
+    std::fs::remove_file(sandbox.work.join("base/cm.yaml")).unwrap();
+    sandbox.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+
+    // The base's kustomization deleted, then replaced by a directory of that name.
+    std::fs::remove_file(sandbox.work.join("base/kustomization.yaml")).unwrap();
+    for round in ["deleted", "a directory"] {
+        for diagnostics in both_ways(&sandbox, "base/kustomization.yaml") {
+            assert!(
+                diagnostics
+                    .iter()
+                    .any(|d| d["code"] == "kustomize::missing-path"
+                        && d["file"] == "overlay/kustomization.yaml"),
+                "{round}: {diagnostics:?}"
+            );
+        }
+        if round == "deleted" {
+            std::fs::create_dir(sandbox.work.join("base/kustomization.yaml")).unwrap();
+        }
+    }
+}

@@ -211,9 +211,19 @@ impl Graph {
                         into.insert(path.clone());
                     }
                     // A deleted input is part of the closure too: deleting it is the
-                    // change that breaks the build.
-                    Resolved::Missing => {
+                    // change that breaks the build; so is one turned into a symlink that
+                    // leaves the repository.
+                    Resolved::Missing | Resolved::EscapesRoot => {
                         into.insert(input.path.clone());
+                        if input.kind.accepts_directory() {
+                            // It may have been a directory whose kustomization is gone.
+                            into.extend(crate::paths::kustomization_files_in(&input.path));
+                        }
+                    }
+                    // A directory whose kustomization file was deleted (or replaced by a
+                    // directory): that file's change is what breaks the build.
+                    Resolved::DirWithoutKustomization(dir) => {
+                        into.extend(crate::paths::kustomization_files_in(dir));
                     }
                     _ => {}
                 }

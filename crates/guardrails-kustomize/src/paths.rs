@@ -60,6 +60,11 @@ pub fn is_remote(entry: &str) -> bool {
 pub const KUSTOMIZATION_FILES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/// The paths a kustomization file of `dir` would have, under each of kustomize's names.
+pub fn kustomization_files_in(dir: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    KUSTOMIZATION_FILES.iter().map(move |name| dir.join(name))
+}
+
 /// Whether `path` names a kustomization file (`kustomization.yaml` and its spellings).
 pub fn is_kustomization_file(path: &Path) -> bool {
     path.file_name()
