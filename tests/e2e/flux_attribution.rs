@@ -405,3 +405,84 @@ fn a_changed_path_that_became_a_symlink_or_lost_its_kustomization_is_checked_lik
         }
     }
 }
+
+#[test]
+fn damaged_render_cache_entries_are_rebuilt_never_read() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    sandbox.write("base/kustomization.yaml", "resources: [cm.yaml]\n");
+    sandbox.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n",
+    );
+    sandbox.write("overlay/kustomization.yaml", "resources: [../base]\n");
+    let first = sandbox.hook("flux-kustomize-validate", &["--all", "--verbose"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let renders = sandbox
+        .work
+        .join(".git/gitops-guardrails/flux-kustomize-validate/renders");
+    let entries: Vec<std::path::PathBuf> = std::fs::read_dir(&renders)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!entries.is_empty());
+    for (i, entry) in entries.iter().enumerate() {
+        let text = std::fs::read(entry).unwrap();
+        // Emptied, truncated.
+        let damaged = if i % 2 == 0 {
+            &text[..0]
+        } else {
+            &text[..text.len() / 2]
+        };
+        std::fs::write(entry, damaged).unwrap();
+    }
+    let run = sandbox.hook("flux-kustomize-validate", &["--all", "--verbose"]);
+    assert_eq!(run.code, 0, "a clean repository stays clean: {}", run.all());
+    run.assert_contains("damaged cache entr");
+    // Rebuilt: the next run reads them again and says nothing about damage.
+    let again = sandbox.hook("flux-kustomize-validate", &["--all", "--verbose"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(!again.all().contains("damaged"), "{}", again.all());
+    // A damaged entry never makes a broken render pass: break the base, damage the
+    // entries, and the error is still found.
+    sandbox.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+    );
+    let broken = sandbox.hook("flux-kustomize-validate", &["--all"]);
+    assert_eq!(broken.code, 1, "{}", broken.all());
+    for entry in std::fs::read_dir(&renders).unwrap() {
+        std::fs::write(entry.unwrap().path(), "").unwrap();
+    }
+    let broken = sandbox.hook("flux-kustomize-validate", &["--all"]);
+    assert_eq!(broken.code, 1, "{}", broken.all());
+}
+
+#[test]
+fn a_root_that_is_not_a_directory_is_refused_and_verbose_says_what_is_scanned() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    sandbox.write("apps/kustomization.yaml", "resources: [cm.yaml]\n");
+    sandbox.write(
+        "apps/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    let run = sandbox.hook(
+        "flux-kustomize-validate",
+        &["--root", "apps/cm.yaml", "--all"],
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    run.assert_contains("not a directory");
+    let run = sandbox.hook(
+        "flux-kustomize-validate",
+        &["--root", "apps", "--all", "--verbose"],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    run.assert_contains("scanned apps:");
+    let run = sandbox.hook("flux-kustomize-validate", &["--all", "--verbose"]);
+    run.assert_contains("scanned the repository:");
+}

@@ -68,6 +68,13 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         path: options.root.clone(),
         source,
     })?;
+    // A file given as the root would be walked as an empty tree: nothing checked, exit 0.
+    if !root.is_dir() {
+        return Err(Error::Root {
+            path: options.root.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+        });
+    }
     let filter = plan::PathFilter::new(&options.include, &options.exclude)?;
     let changed: Option<BTreeSet<PathBuf>> =
         (!options.all && !options.files.is_empty()).then(|| {
@@ -79,7 +86,16 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         });
 
     let mut report = Report::default();
-    let mut stats = Stats::default();
+    let mut stats = Stats {
+        // What is scanned, said with --verbose: a root outside the repository (or `/`)
+        // is shown whole.
+        root: match root.strip_prefix(&repo_root) {
+            Ok(inside) if inside.as_os_str().is_empty() => "the repository".to_owned(),
+            Ok(inside) => inside.display().to_string(),
+            Err(_) => root.display().to_string(),
+        },
+        ..Stats::default()
+    };
     let mut pool = Pool::new(options, &repo_root);
     let mut plan = pipeline::prepare(
         &repo_root,
@@ -121,6 +137,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
     }
     if let Some(cache) = &pool.cache {
         cache.prune();
+        stats.cache_discarded = cache.discarded();
     }
     stats.renderer = pool
         .renderer

@@ -34,6 +34,10 @@ pub struct Stats {
     /// Time spent in the image automation lint (sources and renders).
     pub image_lint: Duration,
     pub total: Duration,
+    /// What was scanned: `the repository`, a directory in it, or a path outside it.
+    pub root: String,
+    /// Damaged render-cache entries found, discarded and rebuilt.
+    pub cache_discarded: usize,
 }
 
 /// One paragraph for `--verbose`: what was found, rendered and how long it took.
@@ -57,7 +61,8 @@ pub fn checked(stats: &Stats) -> String {
 pub fn summary(stats: &Stats) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mut text = format!(
-        "{} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} checked, {} rendered ({} from the cache or shared with an identical build)",
+        "scanned {}: {} kustomizations, {} Flux Kustomizations, {} render targets; {} affected, {} checked, {} rendered ({} from the cache or shared with an identical build)",
+        stats.root,
         stats.kustomizations,
         stats.flux_kustomizations,
         stats.targets,
@@ -66,6 +71,17 @@ pub fn summary(stats: &Stats) -> String {
         stats.rendered,
         stats.from_cache,
     );
+    if stats.cache_discarded > 0 {
+        text.push_str(&format!(
+            "; {} damaged cache entr{} discarded and rebuilt",
+            stats.cache_discarded,
+            if stats.cache_discarded == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        ));
+    }
     if let (Some(renderer), Some(version)) = (&stats.renderer, &stats.renderer_version) {
         text.push_str(&format!("; renderer {renderer} (kustomize {version})"));
     }
