@@ -486,3 +486,68 @@ fn a_root_that_is_not_a_directory_is_refused_and_verbose_says_what_is_scanned() 
     let run = sandbox.hook("flux-kustomize-validate", &["--all", "--verbose"]);
     run.assert_contains("scanned the repository:");
 }
+
+#[test]
+fn eight_runs_at_once_share_the_cache_and_agree() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    sandbox.write("base/kustomization.yaml", "resources: [cm.yaml]\n");
+    sandbox.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    for i in 0..6 {
+        sandbox.write(
+            &format!("overlay-{i}/kustomization.yaml"),
+            &format!("resources: [../base]\nnamePrefix: o{i}-\n"),
+        );
+    }
+    // One overlay is broken, so the agreed output is not empty.
+    sandbox.write(
+        "overlay-5/kustomization.yaml",
+        "resources: [../base, missing.yaml]\n",
+    );
+    let bin = crate::harness::bin_dir().join("flux-kustomize-validate");
+    let run_eight = || -> Vec<(Option<i32>, String)> {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                let mut cmd = std::process::Command::new(&bin);
+                cmd.args(["--all", "--format", "json"])
+                    .current_dir(&sandbox.work);
+                crate::harness::hermetic(&mut cmd, &sandbox.home);
+                cmd.stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                (
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                )
+            })
+            .collect()
+    };
+    let cold = run_eight();
+    let warm = run_eight();
+    let first = cold[0].clone();
+    assert_eq!(first.0, Some(1), "{}", first.1);
+    assert!(first.1.contains("missing.yaml"), "{}", first.1);
+    for (i, result) in cold.iter().chain(&warm).enumerate() {
+        assert_eq!(result, &first, "run {i} disagrees");
+    }
+    // No temporary file is left in the cache.
+    let renders = sandbox
+        .work
+        .join(".git/gitops-guardrails/flux-kustomize-validate/renders");
+    for entry in std::fs::read_dir(renders).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(!name.to_string_lossy().ends_with(".tmp"), "{name:?}");
+    }
+}
