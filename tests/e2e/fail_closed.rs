@@ -1,30 +1,17 @@
 //! A guard that cannot read what it guards says so and exits 2: malformed pre-push input,
 //! and a HEAD that cannot be read. Only a genuinely unborn branch is "no commit".
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::harness::{Run, Sandbox, bin_dir, hermetic};
+use crate::harness::{Run, Sandbox, bin_dir};
 
 const GUARDS: [&str; 2] = ["master-check", "prevent-amend-after-push"];
 
 /// Runs a hook binary with `stdin` as its standard input.
 fn with_stdin(sb: &Sandbox, name: &str, args: &[&str], stdin: &str) -> Run {
     let mut cmd = Command::new(bin_dir().join(name));
-    cmd.args(args).current_dir(&sb.work);
-    hermetic(&mut cmd, &sb.home);
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    // A hook that refuses without reading may close stdin first.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd.args(args);
+    sb.run_cmd_with_stdin(cmd, Some(stdin))
 }
 
 fn pushed_main() -> Sandbox {

@@ -534,8 +534,10 @@ fn eight_runs_at_once_share_the_cache_and_agree() {
             })
             .collect()
     };
+    let before = sandbox.snapshot();
     let cold = run_eight();
     let warm = run_eight();
+    before.assert_same(&sandbox.snapshot(), "sixteen concurrent runs");
     let first = cold[0].clone();
     assert_eq!(first.0, Some(1), "{}", first.1);
     assert!(first.1.contains("missing.yaml"), "{}", first.1);

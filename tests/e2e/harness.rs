@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
+use crate::untouched::{Scope, Snapshot};
+
 /// The checkout under test.
 pub fn checkout() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -383,8 +385,16 @@ impl Sandbox {
         self.run_cmd(cmd)
     }
 
-    /// Runs any command in the work tree with the sandbox's environment.
-    pub fn run_cmd(&self, mut cmd: Command) -> Run {
+    /// Runs any command in the work tree with the sandbox's environment. A hook process, a
+    /// framework `run`, and a commit, push or rebase a hook refused must leave the sandbox's
+    /// repositories as they were (see [`crate::untouched`]).
+    pub fn run_cmd(&self, cmd: Command) -> Run {
+        self.run_cmd_with_stdin(cmd, None)
+    }
+
+    /// [`Self::run_cmd`] with `stdin` written to the command's standard input (closed
+    /// after it; a hook that refuses without reading may close it first).
+    pub fn run_cmd_with_stdin(&self, mut cmd: Command, stdin: Option<&str>) -> Run {
         if cmd.get_current_dir().is_none() {
             cmd.current_dir(&self.work);
         }
@@ -392,7 +402,68 @@ impl Sandbox {
         for (name, value) in &self.extra_env {
             cmd.env(name, value);
         }
-        Run::from(cmd.output().expect("spawn"))
+        let scope = self.guarded(&cmd);
+        let before = scope.map(|scope| Snapshot::of(&self.root, scope));
+        let run = match stdin {
+            None => Run::from(cmd.output().expect("spawn")),
+            Some(input) => {
+                use std::io::Write;
+                cmd.stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                let mut child = cmd.spawn().expect("spawn");
+                let _ = child
+                    .stdin
+                    .take()
+                    .expect("piped")
+                    .write_all(input.as_bytes());
+                Run::from(child.wait_with_output().expect("wait"))
+            }
+        };
+        if let (Some(scope), Some(before)) = (scope, before)
+            && (scope == Scope::Hook || run.code != 0)
+        {
+            let what = std::iter::once(cmd.get_program())
+                .chain(cmd.get_args())
+                .map(OsStr::to_string_lossy)
+                .collect::<Vec<_>>()
+                .join(" ");
+            before.assert_same(&Snapshot::of(&self.root, scope), &what);
+        }
+        run
+    }
+
+    /// The sandbox as a hook must leave it (for tests that spawn hooks themselves).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::of(&self.root, Scope::Hook)
+    }
+
+    /// Whether `cmd` runs hooks, and what of the sandbox they must leave alone.
+    fn guarded(&self, cmd: &Command) -> Option<Scope> {
+        let program = Path::new(cmd.get_program());
+        if program.parent() == Some(bin_dir().as_path()) {
+            return Some(Scope::Hook);
+        }
+        let mut args = cmd.get_args();
+        match program.file_name().and_then(OsStr::to_str) {
+            Some("pre-commit" | "prek") => {
+                (args.next() == Some(OsStr::new("run"))).then_some(Scope::Hook)
+            }
+            Some("git") if self.client.is_some() => {
+                // The subcommand: the first argument that is not a global option.
+                let subcommand = loop {
+                    match args.next()?.to_str()? {
+                        "-c" | "-C" => {
+                            args.next();
+                        }
+                        option if option.starts_with('-') => {}
+                        subcommand => break subcommand,
+                    }
+                };
+                matches!(subcommand, "commit" | "push" | "rebase").then_some(Scope::RefusedGit)
+            }
+            _ => None,
+        }
     }
 
     /// Runs a framework command (`pre-commit run …`, `prek run …`).

@@ -15,6 +15,7 @@ mod harness;
 mod master_check;
 mod output;
 mod prevent_amend;
+mod untouched;
 
 /// Generates one test per client (pre-commit, prek, shim) from one scenario, so each runs
 /// in parallel and a failure names the client.

@@ -62,24 +62,10 @@ fn verbose_push_output_names_every_ref() {
         "--",
         "origin",
         "url",
-    ])
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .current_dir(&sb.work);
-    crate::harness::hermetic(&mut cmd, &sb.home);
-    cmd.stdin(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    ]);
+    let run = sb.run_cmd_with_stdin(cmd, Some(&stdin));
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout);
 }
 
 #[test]
