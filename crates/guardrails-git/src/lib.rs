@@ -10,7 +10,7 @@ pub mod history;
 pub mod master_check;
 pub mod prevent_amend;
 mod protected;
-mod remote_refs;
+pub mod remote_refs;
 mod repository;
 mod staged;
 #[cfg(test)]

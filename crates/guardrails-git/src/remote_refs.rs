@@ -17,27 +17,11 @@ pub fn read(common_dir: &Path) -> Option<Vec<(String, ObjectId)>> {
     if common_dir.join("reftable").exists() {
         return None;
     }
-    let mut refs: Vec<(String, ObjectId)> = Vec::new();
-    match std::fs::read(common_dir.join("packed-refs")) {
-        Ok(packed) => {
-            for line in packed.split(|&b| b == b'\n') {
-                // `<hex> <name>`; `#` starts the header, `^` a peeled line for the ref above.
-                let rest = line.strip_suffix(b"\r").unwrap_or(line);
-                if rest.first().is_none_or(|&b| b == b'#' || b == b'^') {
-                    continue;
-                }
-                let space = rest.iter().position(|&b| b == b' ')?;
-                let (hex, name) = (&rest[..space], &rest[space + 1..]);
-                let Some(short) = name.strip_prefix(b"refs/remotes/") else {
-                    continue;
-                };
-                let id = ObjectId::from_hex(hex).ok()?;
-                refs.push((String::from_utf8(short.to_vec()).ok()?, id));
-            }
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+    let mut refs = match std::fs::read(common_dir.join("packed-refs")) {
+        Ok(packed) => parse_packed(&packed)?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(_) => return None,
-    }
+    };
     let mut loose = Vec::new();
     collect_loose(&common_dir.join("refs/remotes"), "", &mut loose)?;
     if !loose.is_empty() {
@@ -52,6 +36,28 @@ pub fn read(common_dir: &Path) -> Option<Vec<(String, ObjectId)>> {
         );
     }
     refs.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(refs)
+}
+
+/// The `refs/remotes/` entries of a `packed-refs` file, as `(name without "refs/remotes/",
+/// target)` in file order; `None` for a line that is not `<hex id> <name>` (the caller then
+/// reads the refs through gix, which reports what is wrong).
+pub fn parse_packed(packed: &[u8]) -> Option<Vec<(String, ObjectId)>> {
+    let mut refs = Vec::new();
+    for line in packed.split(|&b| b == b'\n') {
+        // `<hex> <name>`; `#` starts the header, `^` a peeled line for the ref above.
+        let rest = line.strip_suffix(b"\r").unwrap_or(line);
+        if rest.first().is_none_or(|&b| b == b'#' || b == b'^') {
+            continue;
+        }
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let (hex, name) = (&rest[..space], &rest[space + 1..]);
+        let Some(short) = name.strip_prefix(b"refs/remotes/") else {
+            continue;
+        };
+        let id = ObjectId::from_hex(hex).ok()?;
+        refs.push((String::from_utf8(short.to_vec()).ok()?, id));
+    }
     Some(refs)
 }
 
