@@ -11,7 +11,9 @@
 //! `git commit-graph write --reachable`.
 //!
 //! gitops-guardrails is measured in-process (open the repository, read the public refs,
-//! answer), the baselines as the processes a hook would spawn.
+//! answer) and as the hook process git runs for `git commit --amend` (prepare-commit-msg
+//! with git's arguments `COMMIT_EDITMSG commit HEAD`, as the hooks/ shim passes them), the
+//! baselines as the processes a hook would spawn.
 //!
 //! Run: `cargo bench --bench reachability` (`BENCH_GRAPH_ONLY=1`: only with a commit-graph).
 
@@ -98,6 +100,7 @@ fn main() {
                 ms(t3 - t2)
             );
         }
+        amend_as_process(repo_dir, rounds);
         for (label, sha, expected) in queries {
             let ours = median_of(rounds, || {
                 let start = Instant::now();
@@ -156,6 +159,55 @@ fn main() {
     println!(
         "\nratio A = git branch -r --contains / guardrails; ratio B = is-ancestor loop / guardrails \
          (loop over {SAMPLE_REFS} refs, scaled to all refs when it finds nothing)"
+    );
+}
+
+/// prevent-amend-after-push as git runs it for an amend of the unpushed HEAD, against the
+/// seed's `git branch -r --contains HEAD` process, with what the process spends outside the
+/// library: start-up alone (`--version`) and the in-process check.
+fn amend_as_process(repo_dir: &Path, rounds: usize) {
+    let hook = env!("CARGO_BIN_EXE_prevent-amend-after-push");
+    let message = repo_dir.join(".git/COMMIT_EDITMSG");
+    let startup = median_of(rounds.max(20), || {
+        let start = Instant::now();
+        let out = Command::new(hook).arg("--version").output().expect("hook");
+        assert!(out.status.success());
+        start.elapsed()
+    });
+    let process = median_of(rounds, || {
+        let start = Instant::now();
+        let out = Command::new(hook)
+            .args(["--stage", "prepare-commit-msg", "--"])
+            .arg(&message)
+            .args(["commit", "HEAD"])
+            .current_dir(repo_dir)
+            .output()
+            .expect("hook");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        start.elapsed()
+    });
+    let contains = median_of(rounds, || {
+        let start = Instant::now();
+        let out = Command::new("git")
+            .args(["branch", "-r", "--contains", "HEAD"])
+            .current_dir(repo_dir)
+            .output()
+            .expect("git");
+        assert!(out.stdout.is_empty(), "HEAD is not public");
+        start.elapsed()
+    });
+    println!(
+        "amend of the unpushed HEAD, as processes: prevent-amend-after-push {:.1}ms \
+         (start-up {:.1}ms), git branch -r --contains HEAD {:.1}ms: {:.1}x",
+        ms(process),
+        ms(startup),
+        ms(contains),
+        ms(contains) / ms(process)
     );
 }
 

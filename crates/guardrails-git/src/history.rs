@@ -276,16 +276,18 @@ impl<'repo> PublicHistory<'repo> {
     fn max_tip_generation(&self) -> Option<u32> {
         *self.max_tip_generation.get_or_init(|| {
             let graph = self.graph_cache.as_ref()?;
-            self.tips
-                .iter()
-                .map(|tip| {
+            // In id order, each once: the graph's lookup table is sorted by id, so
+            // consecutive lookups share the pages of the memory-mapped file they touch.
+            let mut ids: Vec<ObjectId> = self.tips.iter().map(|tip| tip.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.into_iter()
+                .map(|id| {
                     graph
-                        .commit_by_id(tip.id)
+                        .commit_by_id(id)
                         .and_then(|c| known_generation(c.generation()))
                 })
-                .collect::<Option<Vec<_>>>()?
-                .into_iter()
-                .max()
+                .try_fold(0, |max, g| g.map(|g| max.max(g)))
         })
     }
 

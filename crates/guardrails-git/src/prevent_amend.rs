@@ -49,7 +49,7 @@ pub fn check(
     // A HEAD that cannot be read (garbage, outside refs/heads/, its commit missing) hides
     // what an amend or a rebase would rewrite: could not run, at every stage. An unborn
     // branch is fine: it has nothing to rewrite.
-    crate::repository::head_commit(repo).map_err(HistoryError::from)?;
+    let head = crate::repository::head_commit(repo).map_err(HistoryError::from)?;
     let history = PublicHistory::read(repo, &options.scope)?;
     report.note(
         codes::NOTE,
@@ -100,11 +100,11 @@ pub fn check(
     }
     match ctx.stage {
         Stage::PreCommit | Stage::PrepareCommitMsg | Stage::CommitMsg => {
-            if amend_in_progress(ctx, repo, &mut report) {
-                check_amend(repo, &history, &mut report)?;
+            if amend_in_progress(ctx, repo, head, &mut report) {
+                check_amend(repo, head, &history, &mut report)?;
             }
         }
-        Stage::PreRebase => check_rebase(ctx, repo, &history, &mut report)?,
+        Stage::PreRebase => check_rebase(ctx, repo, head, &history, &mut report)?,
         Stage::PrePush => {
             if let Some(push) = &ctx.push {
                 check_push(push, repo, options, &mut report)?;
@@ -123,7 +123,12 @@ pub fn check(
 }
 
 /// Decides whether the commit being made replaces HEAD.
-fn amend_in_progress(ctx: &HookContext, repo: &gix::Repository, report: &mut Report) -> bool {
+fn amend_in_progress(
+    ctx: &HookContext,
+    repo: &gix::Repository,
+    head: Option<ObjectId>,
+    report: &mut Report,
+) -> bool {
     let process_says = ctx
         .git_command
         .as_ref()
@@ -146,9 +151,10 @@ fn amend_in_progress(ctx: &HookContext, repo: &gix::Repository, report: &mut Rep
     let message = ctx.commit_message.clone().unwrap_or_default();
     let reuses_head = message.source.as_deref() == Some("commit")
         && message.object.as_deref().is_some_and(|object| {
-            let head = repo.head_id().ok().map(|id| id.detach());
-            let object = repo.rev_parse_single(object).ok().map(|id| id.detach());
-            head.is_some() && head == object
+            // git passes `HEAD` for an amend: no need to resolve it twice.
+            head.is_some()
+                && (object == "HEAD"
+                    || repo.rev_parse_single(object).ok().map(|id| id.detach()) == head)
         });
     match process_says {
         Some(amend) => amend,
@@ -175,10 +181,11 @@ fn amend_in_progress(ctx: &HookContext, repo: &gix::Repository, report: &mut Rep
 
 fn check_amend(
     repo: &gix::Repository,
+    head: Option<ObjectId>,
     history: &PublicHistory<'_>,
     report: &mut Report,
 ) -> Result<(), HistoryError> {
-    let Some(head) = crate::repository::head_commit(repo).map_err(HistoryError::from)? else {
+    let Some(head) = head else {
         report.note(codes::NOTE, "HEAD has no commit: nothing to amend");
         return Ok(());
     };
@@ -221,6 +228,7 @@ fn check_amend(
 fn check_rebase(
     ctx: &HookContext,
     repo: &gix::Repository,
+    head: Option<ObjectId>,
     history: &PublicHistory<'_>,
     report: &mut Report,
 ) -> Result<(), HistoryError> {
@@ -232,10 +240,7 @@ fn check_rebase(
             .map_err(|err| err.to_string()),
         // The current branch: an unborn one has nothing to rebase; an unreadable HEAD
         // cannot be judged.
-        None => match crate::repository::head_commit(repo).map_err(HistoryError::from)? {
-            Some(head) => Ok(head),
-            None => Err(String::new()),
-        },
+        None => head.ok_or_else(String::new),
     };
     let branch_tip = match (branch_tip, &rebase.branch) {
         (Ok(tip), _) => tip,
