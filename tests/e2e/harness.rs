@@ -29,7 +29,7 @@ pub fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
-fn e2e_dir() -> PathBuf {
+pub fn e2e_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| checkout().join("target"));
@@ -105,7 +105,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub fn from(output: Output) -> Self {
         Self {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -553,11 +553,15 @@ pub fn framework_config(args: &[&str]) -> String {
 /// A `.pre-commit-config.yaml` with the given hooks (`(id, args)`).
 pub fn framework_config_for(hooks: &[(&str, &[&str])]) -> String {
     let repo = hook_repo();
+    framework_config_from(&repo.path, &repo.rev, hooks)
+}
+
+/// A `.pre-commit-config.yaml` with the given hooks of the hook repository at `path`.
+pub fn framework_config_from(path: &Path, rev: &str, hooks: &[(&str, &[&str])]) -> String {
     let mut config = format!(
         "default_install_hook_types: [{types}]\nrepos:\n  - repo: {path}\n    rev: {rev}\n    hooks:\n",
         types = HOOK_TYPES.join(", "),
-        path = repo.path.display(),
-        rev = repo.rev,
+        path = path.display(),
     );
     for (id, args) in hooks {
         let args = args

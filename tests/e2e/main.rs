@@ -14,6 +14,7 @@ mod flux_validate;
 mod harness;
 mod master_check;
 mod output;
+mod prebuilt;
 mod prevent_amend;
 mod untouched;
 
