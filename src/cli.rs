@@ -229,8 +229,8 @@ impl Output {
 
     /// Writes the report and maps it to the exit code.
     pub fn finish(&self, report: &Report) -> ExitCode {
-        self.write(&self.renderer.render_all(report.visible(self.verbose)));
-        exit(report.exit_status())
+        let written = self.write(&self.renderer.render_all(report.visible(self.verbose)));
+        exit_after(written, report.exit_status())
     }
 
     /// Like [`Self::finish`], and people's output ends with one line saying what was
@@ -243,31 +243,57 @@ impl Output {
         {
             text.push_str(&format!("{}; {checked}\n", report.tally()));
         }
-        self.write(&text);
-        exit(report.exit_status())
+        let written = self.write(&text);
+        exit_after(written, report.exit_status())
     }
 
     /// Reports that the hook could not run (exit 2).
     pub fn fail(&self, diagnostic: Diagnostic) -> ExitCode {
-        self.write(&self.renderer.render_all([&diagnostic]));
-        exit(ExitStatus::Failure)
+        let written = self.write(&self.renderer.render_all([&diagnostic]));
+        exit_after(written, ExitStatus::Failure)
     }
 
-    fn write(&self, text: &str) {
+    fn write(&self, text: &str) -> std::io::Result<()> {
         if text.is_empty() {
-            return;
+            return Ok(());
         }
         // Human reports go to stderr like compiler diagnostics; machine formats to stdout so
-        // CI can capture them. A closed pipe is not worth a panic.
-        let _ = match self.renderer.format() {
-            Format::Human => std::io::stderr().lock().write_all(text.as_bytes()),
-            Format::Json | Format::Github => std::io::stdout().lock().write_all(text.as_bytes()),
-        };
+        // CI can capture them.
+        match self.renderer.format() {
+            Format::Human => {
+                let mut stderr = std::io::stderr().lock();
+                stderr.write_all(text.as_bytes())?;
+                stderr.flush()
+            }
+            Format::Json | Format::Github => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()
+            }
+        }
     }
 }
 
 pub fn exit(status: ExitStatus) -> ExitCode {
     ExitCode::from(status.code())
+}
+
+/// The exit code once the report is written. A reader that went away (`| head`, a closed
+/// pipe) ends the run quietly with the findings' status; any other write error (a full
+/// disk, a closed descriptor) means the report was lost, so the run could not do its job.
+fn exit_after(written: std::io::Result<()>, status: ExitStatus) -> ExitCode {
+    match written {
+        Ok(()) => exit(status),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => exit(status),
+        Err(err) => {
+            // stderr may be what failed: then there is nobody left to tell.
+            let _ = writeln!(
+                std::io::stderr(),
+                "{CANNOT_RUN}: cannot write the report: {err}"
+            );
+            exit(ExitStatus::Failure)
+        }
+    }
 }
 
 /// The code of every "could not run" diagnostic.

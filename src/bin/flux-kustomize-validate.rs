@@ -18,7 +18,7 @@ use guardrails_report::Diagnostic;
 /// one of them, directly or through bases and components, are rendered. With no files or
 /// --all, every one is.
 #[derive(Debug, Parser)]
-#[command(name = "flux-kustomize-validate", version, about, long_about = None)]
+#[command(name = "flux-kustomize-validate", version)]
 struct Cli {
     /// Changed files (relative to the current directory).
     files: Vec<PathBuf>,

@@ -12,7 +12,7 @@ use guardrails_report::Diagnostic;
 ///
 /// Without --branch, --pattern or --protected, `main` and `master` are protected.
 #[derive(Debug, Parser)]
-#[command(name = "master-check", version, about, long_about = None)]
+#[command(name = "master-check", version)]
 struct Cli {
     /// Protect this exact branch name (repeatable).
     #[arg(long = "branch", short = 'b', value_name = "NAME")]

@@ -13,7 +13,7 @@ use guardrails_report::Diagnostic;
 /// A commit is public when a remote-tracking branch (`refs/remotes/<remote>/<branch>`)
 /// reaches it. Without --remote or --public, every remote branch counts.
 #[derive(Debug, Parser)]
-#[command(name = "prevent-amend-after-push", version, about, long_about = None)]
+#[command(name = "prevent-amend-after-push", version)]
 struct Cli {
     /// Only this remote's branches make commits public (repeatable).
     #[arg(long = "remote", value_name = "NAME")]

@@ -196,3 +196,58 @@ fn nothing_a_repository_holds_reaches_the_terminal_raw() {
         assert!(run.all().contains("syntax"), "{}", run.all());
     }
 }
+
+/// Each hook's `--help` says what that hook does, not what the suite is.
+#[test]
+fn each_hook_describes_itself_in_its_help() {
+    let sb = Sandbox::empty();
+    let mut firsts = Vec::new();
+    for (hook, says) in [
+        ("master-check", "protected branches"),
+        (
+            "prevent-amend-after-push",
+            "rewrite commits a remote already has",
+        ),
+        ("flux-kustomize-validate", "kustomization a change affects"),
+    ] {
+        let run = sb.hook(hook, &["--help"]);
+        assert_eq!(run.code, 0, "{}", run.all());
+        let first = run.stdout.lines().next().unwrap_or_default().to_owned();
+        assert!(first.contains(says), "{hook} --help starts with: {first}");
+        assert!(!first.contains("Git hooks that keep"), "{hook}: {first}");
+        firsts.push(first);
+    }
+    firsts.dedup();
+    assert_eq!(firsts.len(), 3);
+}
+
+/// A report that cannot be written is not a pass: a full disk is could-not-run (exit 2);
+/// a reader that went away ends the run quietly with the findings' status.
+#[test]
+fn a_report_that_cannot_be_written_is_could_not_run_and_a_closed_pipe_is_quiet() {
+    let sb = Sandbox::empty();
+    sb.commit_unguarded("first");
+    let refused = ["--format", "json", "--stage", "pre-commit"];
+    let mut cmd = std::process::Command::new(crate::harness::bin_dir().join("master-check"));
+    cmd.args(refused)
+        .env("GIT_INDEX_FILE", ".git/index")
+        .stdout(std::fs::File::create("/dev/full").unwrap());
+    let run = sb.run_cmd(cmd);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("cannot write the report"),
+        "{}",
+        run.stderr
+    );
+
+    // stdout is a pipe whose reader is gone before the report comes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = std::process::Command::new(crate::harness::bin_dir().join("master-check"));
+    cmd.args(refused)
+        .env("GIT_INDEX_FILE", ".git/index")
+        .stdout(writer);
+    let run = sb.run_cmd(cmd);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.stderr, "", "a closed pipe is not worth a message");
+}
