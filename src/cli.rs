@@ -58,6 +58,10 @@ pub struct HookArgs {
 /// Output flags every hook accepts.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
+    /// Print the completion script for SHELL (bash, elvish, fish, powershell, zsh) and exit.
+    #[arg(long, value_name = "SHELL")]
+    pub completions: Option<clap_complete::Shell>,
+
     /// Output format: `human` (miette reports on stderr), `json` (one object per diagnostic
     /// and line, on stdout) or `github` (workflow-command annotations, on stdout).
     #[arg(long, value_enum, default_value_t = FormatArg::Human, value_name = "FORMAT")]
@@ -272,6 +276,17 @@ impl Output {
             }
         }
     }
+}
+
+/// `--completions SHELL`: writes the completion script of `Cli` to stdout.
+pub fn print_completions<Cli: clap::CommandFactory>(shell: clap_complete::Shell) -> ExitCode {
+    let mut command = Cli::command();
+    let name = command.get_name().to_owned();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, name, &mut script);
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(&script).and_then(|()| stdout.flush());
+    exit_after(written, ExitStatus::Clean)
 }
 
 pub fn exit(status: ExitStatus) -> ExitCode {

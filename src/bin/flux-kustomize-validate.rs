@@ -92,6 +92,9 @@ enum RendererArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(shell) = cli.output.completions {
+        return cli::print_completions::<Cli>(shell);
+    }
     let env = Environment::from_process();
     let output = Output::new(&cli.output, &env);
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());

@@ -44,6 +44,9 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(shell) = cli.output.completions {
+        return cli::print_completions::<Cli>(shell);
+    }
     let inputs = Inputs::read(&cli.hook);
     let output = Output::new(&cli.output, &inputs.env);
     if let Some(unreadable) = inputs.cannot_read() {

@@ -251,3 +251,27 @@ fn a_report_that_cannot_be_written_is_could_not_run_and_a_closed_pipe_is_quiet()
     assert_eq!(run.code, 1, "{}", run.all());
     assert_eq!(run.stderr, "", "a closed pipe is not worth a message");
 }
+
+/// `--completions SHELL` prints a completion script of the hook's own options.
+#[test]
+fn each_hook_prints_shell_completions() {
+    let sb = Sandbox::empty();
+    for hook in [
+        "master-check",
+        "prevent-amend-after-push",
+        "flux-kustomize-validate",
+    ] {
+        for shell in ["bash", "zsh", "fish"] {
+            let run = sb.hook(hook, &["--completions", shell]);
+            assert_eq!(run.code, 0, "{hook} {shell}: {}", run.all());
+            assert!(run.stdout.contains(hook), "{hook} {shell}: {}", run.stdout);
+            assert!(
+                run.stdout.contains("format"),
+                "{hook} {shell}: {}",
+                run.stdout
+            );
+        }
+    }
+    let run = sb.hook("master-check", &["--completions", "tcsh"]);
+    assert_eq!(run.code, 2, "an unknown shell is bad usage: {}", run.all());
+}
