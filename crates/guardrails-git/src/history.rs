@@ -276,8 +276,7 @@ impl<'repo> PublicHistory<'repo> {
     fn max_tip_generation(&self) -> Option<u32> {
         *self.max_tip_generation.get_or_init(|| {
             let graph = self.graph_cache.as_ref()?;
-            // In id order, each once: the graph's lookup table is sorted by id, so
-            // consecutive lookups share the pages of the memory-mapped file they touch.
+            // Each commit once: branches of several remotes often point at one commit.
             let mut ids: Vec<ObjectId> = self.tips.iter().map(|tip| tip.id).collect();
             ids.sort_unstable();
             ids.dedup();
