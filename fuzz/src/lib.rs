@@ -3,7 +3,7 @@
 //! A multi-file input is YAML text in which a line `#> <path>` starts the file `<path>`
 //! (text before the first such line is `kustomization.yaml`). To YAML the marker is a
 //! comment, so a seed is still a readable, parseable stream, and libFuzzer's mutations can
-//! move text between files, add files and rename them.
+//! move text between files, add files and rename them. A path given twice is one file.
 
 use guardrails_yaml::{Limits, Node, parse_documents};
 
@@ -32,7 +32,15 @@ pub fn files(data: &[u8]) -> Vec<File> {
         current.1.push_str(line);
     }
     files.push(current);
-    files
+    // A repository holds one file per path: a path given twice is one file with both texts.
+    let mut merged: Vec<(String, String)> = Vec::new();
+    for (path, text) in files {
+        match merged.iter_mut().find(|(seen, _)| *seen == path) {
+            Some((_, existing)) => existing.push_str(&text),
+            None => merged.push((path, text)),
+        }
+    }
+    merged
         .into_iter()
         .filter(|(_, text)| !text.is_empty())
         .map(|(path, text)| {
