@@ -15,7 +15,7 @@ use guardrails_report::{Diagnostic, ExitStatus, Format, Renderer, Report, Style}
 const STDIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many parent processes to look at: the framework and the git command sit within the
-/// first three; aliases and shell wrappers add a few (git-facts §4.7).
+/// first three; aliases and shell wrappers add a few.
 pub const ANCESTOR_DEPTH: usize = 8;
 
 /// Flags every hook accepts to learn why it runs. Under pre-commit and prek none is needed.

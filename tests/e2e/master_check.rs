@@ -227,7 +227,8 @@ per_client!(chained_shim_completes_framework_push_protection, |client| {
     sb.git(&["push", "-q", "origin", "feat", "release:main"])
         .assert_refused("master-check::protected-push");
     // Creating a protected branch from already-pushed commits runs no framework hook at
-    // all (git-facts §4.5); the chained shim still sees it.
+    // all (pre-commit's `hook_impl.py` skips pushes with nothing new); the chained shim
+    // still sees it.
     sb.git(&["push", "-q", "origin", "release:master"])
         .assert_refused("master-check::protected-push");
     sb.git(&["push", "-q", "origin", "--delete", "main"])

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 /// The variables this suite reads, and nothing else: git's hook exports, pre-commit's and
 /// prek's `PRE_COMMIT_*`/`PREK_*`, CI providers' pull-request variables, and output controls.
 const KNOWN: &[&str] = &[
-    // git, inside hooks of commit-writing commands (git-facts §4.2)
+    // git, inside hooks of commit-writing commands (githooks(5), git-commit(1))
     "GIT_INDEX_FILE",
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_AUTHOR_DATE",
     "GIT_REFLOG_ACTION",
     "GIT_EDITOR",
-    // pre-commit / prek (git-facts §4.5, §4.6)
+    // pre-commit (`pre_commit/commands/hook_impl.py`, `run.py`) and prek
+    // (`crates/prek/src/cli/hook_impl.rs`)
     "PRE_COMMIT",
     "PREK_HOOK_STAGE",
     "PRE_COMMIT_FROM_REF",

@@ -2,7 +2,7 @@
 //!
 //! Neither git nor the frameworks tell a pre-commit hook that `git commit --amend` is
 //! running (prepare-commit-msg even reports `git commit --amend -m x` as a plain `message`
-//! commit), but the `git commit` process is an ancestor of the hook (git-facts §4.7).
+//! commit, see githooks(5)), but the `git commit` process is an ancestor of the hook.
 
 use crate::ProcessInfo;
 

@@ -13,8 +13,9 @@
 //! * people and CI pass flags (`--stage`, `--from-ref`, ...).
 //!
 //! [`HookContext::resolve`] folds them into one value. This crate is the one place that
-//! knows those conventions (see `shared/reference/git-facts.md` §4 for the experiments they
-//! come from). It reads nothing by itself: the caller hands it an [`Environment`] snapshot,
+//! knows those conventions: githooks(5) for git's own arguments, pre-commit's
+//! `pre_commit/commands/hook_impl.py` and prek's `crates/prek/src/cli/hook_impl.rs` for what the
+//! frameworks pass on. It reads nothing by itself: the caller hands it an [`Environment`] snapshot,
 //! the parent processes and stdin, so every rule here is testable without a real hook run.
 
 mod environment;
@@ -197,7 +198,7 @@ fn push_of(
     }
 
     // Framework (or flags): one ref at most. Its old value is only trustworthy under
-    // pre-commit; prek rewrites FROM_REF for force pushes (git-facts §4.6).
+    // pre-commit; prek rewrites FROM_REF for force pushes (its `cli/hook_impl.rs`).
     let remote_ref = inv
         .remote_branch
         .clone()

@@ -4,7 +4,8 @@
 //! argv names the git hook (`--hook-type=pre-push`) and ends with git's raw hook arguments
 //! after `--`; its grandparent is the git command itself (`git commit --amend …`). Neither
 //! framework exports all of that, so reading the chain is the only way to learn it
-//! (git-facts §4.7).
+//! (the frameworks' `hook-impl` commands in pre-commit's `pre_commit/commands/hook_impl.py`
+//! and prek's `crates/prek/src/cli/hook_impl.rs`).
 
 /// One ancestor process.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -172,7 +172,8 @@ fn prepare_commit_msg_from_git_arguments() {
 
 #[test]
 fn lone_pre_rebase_argument_is_recovered_from_pre_commit_argv() {
-    // pre-commit exports nothing for `git rebase main` (git-facts §4.5).
+    // pre-commit exports the pre-rebase variables only for two arguments
+    // (`pre_commit/commands/hook_impl.py`), so nothing for `git rebase main`.
     let parents = [argv(
         "python -mpre_commit hook-impl --hook-type=pre-rebase --hook-dir /r/.git/hooks -- main",
     )];

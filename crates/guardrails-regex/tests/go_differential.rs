@@ -1,9 +1,9 @@
 //! Differential test: our port of Go's parser against the real `regexp.Compile`.
 //!
 //! Runs `tests/go/regexcheck` with the `go` found on PATH over a hand-written list (every
-//! row of the Go-vs-Rust table in flux-facts §2.4, real tag filters, every error code) and a
-//! few thousand generated patterns, and requires the same accept/reject decision and the
-//! same error text for every one of them.
+//! construct Go's RE2 syntax and Rust's `regex` read differently, real tag filters, every
+//! error code) and a few thousand generated patterns, and requires the same accept/reject
+//! decision and the same error text for every one of them.
 //!
 //! Without `go` the test is skipped with a message on stderr — unless the environment
 //! variable `GUARDRAILS_REQUIRE_TOOLS` is set (CI), then it fails.
