@@ -63,7 +63,8 @@ pub struct OutputArgs {
     pub completions: Option<clap_complete::Shell>,
 
     /// Output format: `human` (miette reports on stderr), `json` (one object per diagnostic
-    /// and line, on stdout) or `github` (workflow-command annotations, on stdout).
+    /// and line, on stdout), `github` (workflow-command annotations, on stdout) or `sarif`
+    /// (one SARIF 2.1.0 document, on stdout, for code scanning).
     #[arg(long, value_enum, default_value_t = FormatArg::Human, value_name = "FORMAT")]
     pub format: FormatArg,
 
@@ -81,6 +82,7 @@ pub enum FormatArg {
     Human,
     Json,
     Github,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -203,11 +205,13 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(args: &OutputArgs, env: &Environment) -> Self {
+    /// Output for the hook `tool` (its binary name, recorded by formats that name the tool).
+    pub fn new(tool: &'static str, args: &OutputArgs, env: &Environment) -> Self {
         let format = match args.format {
             FormatArg::Human => Format::Human,
             FormatArg::Json => Format::Json,
             FormatArg::Github => Format::Github,
+            FormatArg::Sarif => Format::Sarif,
         };
         let terminal = std::io::stderr().is_terminal();
         let color = match args.color {
@@ -226,7 +230,10 @@ impl Output {
             width,
         };
         Self {
-            renderer: Renderer::new(format, style),
+            renderer: Renderer::new(format, style).with_tool(guardrails_report::Tool {
+                name: tool,
+                version: env!("CARGO_PKG_VERSION"),
+            }),
             verbose: args.verbose,
         }
     }
@@ -269,7 +276,7 @@ impl Output {
                 stderr.write_all(text.as_bytes())?;
                 stderr.flush()
             }
-            Format::Json | Format::Github => {
+            Format::Json | Format::Github | Format::Sarif => {
                 let mut stdout = std::io::stdout().lock();
                 stdout.write_all(text.as_bytes())?;
                 stdout.flush()

@@ -96,7 +96,7 @@ fn main() -> ExitCode {
         return cli::print_completions::<Cli>(shell);
     }
     let env = Environment::from_process();
-    let output = Output::new(&cli.output, &env);
+    let output = Output::new("flux-kustomize-validate", &cli.output, &env);
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let repo = guardrails_git::open(&cwd).ok();
     let workspace = repo.as_ref().and_then(guardrails_git::Workspace::of);

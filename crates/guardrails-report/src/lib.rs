@@ -9,12 +9,14 @@
 //! It never prints and never exits: rendering returns a `String` the caller writes.
 
 mod render;
+mod sarif;
 mod text;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use render::{Format, Renderer, Style};
+pub use sarif::Tool;
 pub use text::{EscapedSource, Location, escape_terminal, sanitize};
 
 /// How serious a finding is. Only errors make a hook fail.

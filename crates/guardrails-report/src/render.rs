@@ -19,6 +19,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
     Github,
+    /// One SARIF 2.1.0 document for the whole run (GitHub code scanning).
+    Sarif,
 }
 
 /// How human output may look; decided by the caller from the terminal and `NO_COLOR`.
@@ -46,11 +48,26 @@ impl Style {
 pub struct Renderer {
     format: Format,
     style: Style,
+    /// Who ran, for formats that name the tool (SARIF).
+    tool: crate::Tool,
 }
 
 impl Renderer {
     pub fn new(format: Format, style: Style) -> Self {
-        Self { format, style }
+        Self {
+            format,
+            style,
+            tool: crate::Tool {
+                name: "gitops-guardrails",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+        }
+    }
+
+    /// Names the hook in formats that record the tool (SARIF's `tool.driver`).
+    pub fn with_tool(mut self, tool: crate::Tool) -> Self {
+        self.tool = tool;
+        self
     }
 
     pub fn format(&self) -> Format {
@@ -64,12 +81,17 @@ impl Renderer {
 
     /// Renders the given diagnostics (for example [`Report::visible`]).
     pub fn render_all<'a>(&self, diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> String {
+        if self.format == Format::Sarif {
+            return crate::sarif::document(self.tool, diagnostics);
+        }
         let mut out = String::new();
         for diagnostic in diagnostics {
             match self.format {
                 Format::Human => self.human(&mut out, diagnostic),
                 Format::Json => json_line(&mut out, diagnostic),
                 Format::Github => github_line(&mut out, diagnostic),
+                // One document for the whole run, returned above.
+                Format::Sarif => {}
             }
         }
         out
