@@ -24,6 +24,11 @@ struct Cli {
     #[arg(long = "public", value_name = "GLOB")]
     public: Vec<String>,
 
+    /// Do not remember the remote branches' highest commit-graph generation in
+    /// `<git dir>/gitops-guardrails/` (recompute it every run).
+    #[arg(long)]
+    no_cache: bool,
+
     #[command(flatten)]
     hook: HookArgs,
 
@@ -58,7 +63,18 @@ fn main() -> ExitCode {
                 .fail(Diagnostic::error(cli::CANNOT_RUN, err.to_string()).with_help(err.help()));
         }
     };
-    match prevent_amend::check(&inputs.context, &Options { scope }, &repo) {
+    let cache_dir = (!cli.no_cache).then(|| {
+        repo.common_dir()
+            .join("gitops-guardrails")
+            .join("prevent-amend-after-push")
+    });
+    let options = Options { scope, cache_dir };
+    let outcome = prevent_amend::check(&inputs.context, &options, &repo);
+    // The repository maps the commit-graph and pack indexes (megabytes on large
+    // repositories): unmapping them one by one costs more than the process exit that
+    // follows, which releases everything at once.
+    std::mem::forget(repo);
+    match outcome {
         Ok(report) => output.finish(&report),
         Err(err) => output.fail(Diagnostic::error(cli::CANNOT_RUN, err.to_string())),
     }

@@ -9,6 +9,7 @@ use globset::GlobMatcher;
 
 use crate::InvalidPattern;
 use crate::commit_index::{CommitIndex, read_header};
+use crate::generation_cache::GenerationCache;
 use crate::protected::compile_globs;
 
 /// Which remote-tracking refs count as public (`--remote`, `--public`).
@@ -73,6 +74,8 @@ pub struct PublicHistory<'repo> {
     /// Highest commit-graph generation among the tips, when every tip is in the graph;
     /// computed when first needed (thousands of tips are thousands of graph lookups).
     max_tip_generation: std::cell::OnceCell<Option<u32>>,
+    /// Where the highest tip generation is remembered between runs, if anywhere.
+    generation_cache: Option<GenerationCache>,
     pub shallow: bool,
     /// Remote-tracking refs before `--remote`/`--public` narrowed them.
     pub unscoped_refs: usize,
@@ -170,11 +173,19 @@ impl<'repo> PublicHistory<'repo> {
             tips,
             graph_cache,
             max_tip_generation: std::cell::OnceCell::new(),
+            generation_cache: None,
             shallow: repo.is_shallow().unwrap_or(false),
             unscoped_refs,
             unknown_remotes,
             index_after,
         })
+    }
+
+    /// Remembers the highest tip generation in `cache` between runs (see
+    /// [`GenerationCache`]).
+    pub fn with_generation_cache(mut self, cache: GenerationCache) -> Self {
+        self.generation_cache = Some(cache);
+        self
     }
 
     /// Whether `commit` is reachable from a public tip.
@@ -276,17 +287,35 @@ impl<'repo> PublicHistory<'repo> {
     fn max_tip_generation(&self) -> Option<u32> {
         *self.max_tip_generation.get_or_init(|| {
             let graph = self.graph_cache.as_ref()?;
-            // Each commit once: branches of several remotes often point at one commit.
             let mut ids: Vec<ObjectId> = self.tips.iter().map(|tip| tip.id).collect();
+            let cached = self.generation_cache.as_ref().and_then(|cache| {
+                let key = GenerationCache::key(
+                    self.repo.objects.store_ref().path(),
+                    self.repo.object_hash(),
+                    &mut ids,
+                )?;
+                Some((cache, key))
+            });
+            if let Some((cache, key)) = &cached
+                && let Some(generation) = cache.get(key)
+            {
+                return generation;
+            }
+            // Each commit once: branches of several remotes often point at one commit.
             ids.sort_unstable();
             ids.dedup();
-            ids.into_iter()
+            let highest = ids
+                .into_iter()
                 .map(|id| {
                     graph
                         .commit_by_id(id)
                         .and_then(|c| known_generation(c.generation()))
                 })
-                .try_fold(0, |max, g| g.map(|g| max.max(g)))
+                .try_fold(0, |max, g| g.map(|g| max.max(g)));
+            if let Some((cache, key)) = &cached {
+                cache.put(key, highest);
+            }
+            highest
         })
     }
 
@@ -644,11 +673,16 @@ mod tests {
     fn agrees_with_git(dir: &Path) {
         // One by one only, and with the commit index from the first decoded commit on.
         for index_after in [usize::MAX, 1] {
-            agrees_with_git_walking(dir, index_after);
+            agrees_with_git_walking(dir, index_after, false);
+        }
+        // With the highest tip generation remembered: the first run stores it, the second
+        // reads it; an entry the previous state of the repository left must not be used.
+        for _ in 0..2 {
+            agrees_with_git_walking(dir, usize::MAX, true);
         }
     }
 
-    fn agrees_with_git_walking(dir: &Path, index_after: usize) {
+    fn agrees_with_git_walking(dir: &Path, index_after: usize, cached: bool) {
         let all = ids(&git(dir, &["rev-list", "--all"]));
         let public: BTreeSet<ObjectId> = ids(&git(dir, &["rev-list", "--remotes"]))
             .into_iter()
@@ -656,6 +690,10 @@ mod tests {
         assert!(!public.is_empty() && public.len() < all.len());
         let repo = gix::open(dir).unwrap();
         let mut history = PublicHistory::read(&repo, &PublicScope::default()).unwrap();
+        if cached {
+            history = history
+                .with_generation_cache(GenerationCache::new(dir.join(".git/gitops-guardrails")));
+        }
         history.index_after = index_after;
         let found = history.find_public(&all, &[]).unwrap();
         let found_set: BTreeSet<ObjectId> = found.keys().copied().collect();

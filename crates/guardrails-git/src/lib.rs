@@ -6,6 +6,7 @@
 //! exits.
 
 mod commit_index;
+pub mod generation_cache;
 pub mod history;
 pub mod master_check;
 pub mod prevent_amend;

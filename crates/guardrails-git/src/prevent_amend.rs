@@ -15,6 +15,7 @@ use gix::ObjectId;
 use guardrails_context::{HookContext, Push, Stage};
 use guardrails_report::{Diagnostic, Report, sanitize};
 
+use crate::generation_cache::GenerationCache;
 use crate::history::{
     CommitLine, HistoryError, PublicHistory, PublicScope, commits_between, is_ancestor,
 };
@@ -37,6 +38,9 @@ const LISTED: usize = 10;
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub scope: PublicScope,
+    /// Where to remember the public tips' highest commit-graph generation between runs
+    /// (`None`: recompute it every run).
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the guard on `repo`.
@@ -50,7 +54,10 @@ pub fn check(
     // what an amend or a rebase would rewrite: could not run, at every stage. An unborn
     // branch is fine: it has nothing to rewrite.
     let head = crate::repository::head_commit(repo).map_err(HistoryError::from)?;
-    let history = PublicHistory::read(repo, &options.scope)?;
+    let mut history = PublicHistory::read(repo, &options.scope)?;
+    if let Some(dir) = &options.cache_dir {
+        history = history.with_generation_cache(GenerationCache::new(dir));
+    }
     report.note(
         codes::NOTE,
         format!(
