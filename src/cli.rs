@@ -202,6 +202,29 @@ fn read_stdin_bounded() -> Result<String, String> {
 pub struct Output {
     renderer: Renderer,
     verbose: bool,
+    /// What the configuration file silences, and the codes of this hook.
+    silence: Option<Silence>,
+}
+
+/// Suppressions to apply before a report is written.
+struct Silence {
+    suppressions: guardrails_config::Suppressions,
+    own_codes: Vec<&'static str>,
+    /// Said with `--verbose`: which configuration file was read.
+    note: Option<String>,
+}
+
+/// Flags every hook accepts about the configuration file.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Read options and suppressions from FILE instead of the repository's
+    /// `.gitops-guardrails.yaml` (or `.yml`) at the top of the work tree.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 impl Output {
@@ -235,11 +258,48 @@ impl Output {
                 version: env!("CARGO_PKG_VERSION"),
             }),
             verbose: args.verbose,
+            silence: None,
         }
+    }
+
+    /// Applies the configuration's suppressions (and inline ones) to every report this
+    /// output writes; `own_codes` are the hook's codes; `read_from` names the file read.
+    pub fn silencing(
+        mut self,
+        suppressions: guardrails_config::Suppressions,
+        own_codes: Vec<&'static str>,
+        read_from: Option<String>,
+    ) -> Self {
+        self.silence = Some(Silence {
+            suppressions,
+            own_codes,
+            note: read_from,
+        });
+        self
+    }
+
+    /// The report as written: suppressions applied, the configuration file named.
+    fn prepared(&self, report: &Report, scanned: &[guardrails_report::SourceFile]) -> Report {
+        let mut report = report.clone();
+        if let Some(silence) = &self.silence {
+            silence.suppressions.apply(
+                &mut report,
+                scanned,
+                &silence.own_codes,
+                &crate::config::known_codes(),
+            );
+            if let Some(note) = &silence.note {
+                report
+                    .notes
+                    .insert(0, Diagnostic::advice(guardrails_config::NOTE, note.clone()));
+            }
+        }
+        report
     }
 
     /// Writes the report and maps it to the exit code.
     pub fn finish(&self, report: &Report) -> ExitCode {
+        let report = self.prepared(report, &[]);
         let written = self.write(&self.renderer.render_all(report.visible(self.verbose)));
         exit_after(written, report.exit_status())
     }
@@ -247,7 +307,14 @@ impl Output {
     /// Like [`Self::finish`], and people's output ends with one line saying what was
     /// found and what was checked (`2 errors in 1 file; 4 overlays checked in 0.3 s`).
     /// Machine formats stay one record per finding.
-    pub fn finish_with_summary(&self, report: &Report, checked: &str) -> ExitCode {
+    /// `scanned`: the files the run checked as a whole (see [`guardrails_config::Suppressions::apply`]).
+    pub fn finish_with_summary(
+        &self,
+        report: &Report,
+        scanned: &[guardrails_report::SourceFile],
+        checked: &str,
+    ) -> ExitCode {
+        let report = &self.prepared(report, scanned);
         let mut text = self.renderer.render_all(report.visible(self.verbose));
         if self.renderer.format() == Format::Human
             && (self.verbose || !report.diagnostics.is_empty())

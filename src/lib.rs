@@ -4,4 +4,6 @@
 //! Library crates under `crates/` never print and never exit; this module and the thin
 //! `src/bin/*` mains are the only code that talks to the terminal.
 
+pub mod args;
 pub mod cli;
+pub mod config;

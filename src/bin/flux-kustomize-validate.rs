@@ -5,98 +5,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use gitops_guardrails::cli::{self, Output, OutputArgs};
+use gitops_guardrails::args::{FluxValidate, RendererArg};
+use gitops_guardrails::cli;
 use guardrails_context::{Client, Environment, HookContext, Invocation, Stage};
-use guardrails_flux::{FluxVersion, Options, RendererChoice};
+use guardrails_flux::{Options, RendererChoice};
 use guardrails_report::Diagnostic;
 
-/// Render every kustomization a change affects, the way Flux's kustomize-controller
-/// builds it, and validate what it loads and renders.
-///
-/// With FILES (what pre-commit passes), only overlays and Flux Kustomizations that load
-/// one of them, directly or through bases and components, are rendered. With no files or
-/// --all, every one is.
-#[derive(Debug, Parser)]
-#[command(name = "flux-kustomize-validate", version)]
-struct Cli {
-    /// Changed files (relative to the current directory).
-    files: Vec<PathBuf>,
-
-    /// Validate every kustomization, whatever the file list says.
-    #[arg(long)]
-    all: bool,
-
-    /// Bound discovery to this directory (default: the repository's top level).
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
-
-    /// Only overlays and files under paths matching this glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    include: Vec<String>,
-
-    /// Skip overlays and files under paths matching this glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-
-    /// The renderer: `kustomize build` when kustomize is on PATH, else `kubectl kustomize`.
-    #[arg(long, value_enum, default_value_t = RendererArg::Auto)]
-    renderer: RendererArg,
-
-    /// Renders run in parallel (default: the number of cores).
-    #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
-
-    /// Allow remote bases (URLs, `github.com/...`) in `resources`; they are fetched at
-    /// render time.
-    #[arg(long)]
-    allow_remote_bases: bool,
-
-    /// Mirror this Flux release (e.g. 2.7): removed API versions, strict substitution.
-    /// Default: the release the repository declares (`gotk-components.yaml`'s
-    /// `# Flux Version` header, a FluxInstance's `spec.distribution.version`), else the
-    /// newest known; `--verbose` says which.
-    #[arg(long, value_name = "X.Y")]
-    flux_version: Option<FluxVersion>,
-
-    /// A promotion lane and the tag prefix its ImagePolicy selects (repeatable; replaces
-    /// the defaults develop=develop-, staging=staging-, production=production-).
-    #[arg(long = "lane", value_name = "NAME=TAG_PREFIX")]
-    lanes: Vec<guardrails_flux::Lane>,
-
-    /// Do not read or write the render cache.
-    #[arg(long)]
-    no_cache: bool,
-
-    /// Kill and report a render that runs longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
-    timeout: u64,
-
-    /// Validate the files changed between two commits (CI); pre-commit passes them itself.
-    #[arg(long, value_name = "REF", requires = "to_ref")]
-    from_ref: Option<String>,
-
-    #[arg(long, value_name = "REF", requires = "from_ref")]
-    to_ref: Option<String>,
-
-    #[command(flatten)]
-    output: OutputArgs,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RendererArg {
-    Auto,
-    Kustomize,
-    Kubectl,
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cli, output) = match gitops_guardrails::config::parse::<FluxValidate>() {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
+    };
     if let Some(shell) = cli.output.completions {
-        return cli::print_completions::<Cli>(shell);
+        return cli::print_completions::<FluxValidate>(shell);
     }
     let env = Environment::from_process();
-    let output = Output::new("flux-kustomize-validate", &cli.output, &env);
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let repo = guardrails_git::open(&cwd).ok();
     let workspace = repo.as_ref().and_then(guardrails_git::Workspace::of);
@@ -192,7 +115,11 @@ fn main() -> ExitCode {
                     .report
                     .note("flux-kustomize-validate::summary", note);
             }
-            output.finish_with_summary(&outcome.report, &guardrails_flux::checked(&outcome.stats))
+            output.finish_with_summary(
+                &outcome.report,
+                &outcome.scanned,
+                &guardrails_flux::checked(&outcome.stats),
+            )
         }
         Err(error) => {
             let help = match &error {

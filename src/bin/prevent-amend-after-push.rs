@@ -2,47 +2,21 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use gitops_guardrails::cli::{self, HookArgs, Inputs, Output, OutputArgs};
+use gitops_guardrails::args::PreventAmend;
+use gitops_guardrails::cli::{self, Inputs};
 use guardrails_git::history::PublicScope;
 use guardrails_git::prevent_amend::{self, Options};
 use guardrails_report::Diagnostic;
 
-/// Refuse to rewrite commits a remote already has: amend, rebase, force-push.
-///
-/// A commit is public when a remote-tracking branch (`refs/remotes/<remote>/<branch>`)
-/// reaches it. Without --remote or --public, every remote branch counts.
-#[derive(Debug, Parser)]
-#[command(name = "prevent-amend-after-push", version)]
-struct Cli {
-    /// Only this remote's branches make commits public (repeatable).
-    #[arg(long = "remote", value_name = "NAME")]
-    remotes: Vec<String>,
-
-    /// Only remote branches matching this glob (against `<remote>/<branch>`, e.g.
-    /// `origin/main`, `origin/release/*`) make commits public (repeatable).
-    #[arg(long = "public", value_name = "GLOB")]
-    public: Vec<String>,
-
-    /// Do not remember the remote branches' highest commit-graph generation in
-    /// `<git dir>/gitops-guardrails/` (recompute it every run).
-    #[arg(long)]
-    no_cache: bool,
-
-    #[command(flatten)]
-    hook: HookArgs,
-
-    #[command(flatten)]
-    output: OutputArgs,
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cli, output) = match gitops_guardrails::config::parse::<PreventAmend>() {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
+    };
     if let Some(shell) = cli.output.completions {
-        return cli::print_completions::<Cli>(shell);
+        return cli::print_completions::<PreventAmend>(shell);
     }
     let inputs = Inputs::read(&cli.hook);
-    let output = Output::new("prevent-amend-after-push", &cli.output, &inputs.env);
     if let Some(unreadable) = inputs.cannot_read() {
         return output.fail(unreadable);
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::harness::{Client, Run, Sandbox, framework_config_for, tool};
 use crate::per_client;
 
-const HOOK: &str = "flux-kustomize-validate";
+pub(crate) const HOOK: &str = "flux-kustomize-validate";
 
 fn corpus() -> PathBuf {
     crate::harness::checkout().join("../shared/corpus/safeops")

@@ -5,6 +5,7 @@
 // A failed unwrap in a test is a test failure with a backtrace: exactly what is wanted.
 #![allow(clippy::unwrap_used)]
 
+mod config;
 mod fail_closed;
 mod flux_attribution;
 mod flux_layouts;

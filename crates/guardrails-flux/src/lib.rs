@@ -52,6 +52,10 @@ pub use stats::{Stats, checked, summary};
 pub struct Outcome {
     pub report: Report,
     pub stats: Stats,
+    /// The files this run checked as a whole (every file read with `--all` or no file
+    /// list, else the changed files): where an inline suppression that silenced nothing
+    /// is known to be unused.
+    pub scanned: Vec<guardrails_report::SourceFile>,
 }
 
 /// Validates what `options` select.
@@ -149,8 +153,22 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         (a.file(), a.location().map(|l| (l.line, l.column)))
             .cmp(&(b.file(), b.location().map(|l| (l.line, l.column))))
     });
+    let scanned = plan
+        .sources
+        .loaded()
+        .filter(|(path, _)| {
+            changed
+                .as_ref()
+                .is_none_or(|changed| changed.contains(*path))
+        })
+        .map(|(_, file)| file.clone())
+        .collect();
     stats.total = started.elapsed();
-    Ok(Outcome { report, stats })
+    Ok(Outcome {
+        report,
+        stats,
+        scanned,
+    })
 }
 
 /// The same finding from several renders (two clusters building one base) is one, listing

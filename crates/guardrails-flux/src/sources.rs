@@ -112,6 +112,13 @@ impl Sources {
         crate::paths::display(path, &self.repo_root)
     }
 
+    /// Every file read as text so far, with its absolute path.
+    pub fn loaded(&self) -> impl Iterator<Item = (&Path, &SourceFile)> {
+        self.files
+            .iter()
+            .filter_map(|(path, source)| Some((path.as_path(), source.file.as_ref()?)))
+    }
+
     pub fn source_file(&mut self, path: &Path) -> Option<SourceFile> {
         self.load(path).file.clone()
     }
