@@ -745,3 +745,49 @@ fn a_namespace_from_an_overlay_that_mentions_no_image_still_decides_the_lane_of_
     let (run, diagnostics) = validate(&sandbox, &["--all"]);
     assert_eq!(run.code, 0, "{}: {diagnostics:?}", run.all());
 }
+
+/// A Flux Kustomization whose `spec.path` kustomization lists nothing but whose
+/// `spec.components` add objects is built, not skipped as empty: what the components add
+/// is checked.
+#[test]
+fn components_make_an_empty_path_a_build() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/web.yaml",
+        &flux_kustomization(
+            "web",
+            "./apps/web",
+            "  components:\n    - ../../components/settings\n",
+        ),
+    );
+    sandbox.write(
+        "apps/web/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+    );
+    sandbox.write(
+        "components/settings/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [settings.yaml]\n",
+    );
+    sandbox.write(
+        "components/settings/settings.yaml",
+        &config_map("settings", "  replicas: 3\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(
+        &diagnostics,
+        "k8s::schema",
+        "components/settings/settings.yaml",
+        7,
+    );
+    assert!(
+        !codes(&diagnostics)
+            .iter()
+            .any(|c| c.contains("kustomize::empty")),
+        "{diagnostics:?}"
+    );
+}

@@ -548,6 +548,8 @@ fn recognise(
             .and_then(|p| p.split(':').next())
             .unwrap_or("")
             .trim()
+            // kustomize quotes the path for `add` (`missing path: "/spec/…": missing value`).
+            .trim_matches('"')
             .to_owned();
         // The operation is inline in a kustomization (the culprit's or a component's) or
         // in a patch file one of them names.
@@ -581,19 +583,34 @@ fn recognise(
             .next()
             .and_then(|o| o.rsplit(' ').next())
             .unwrap_or("patch");
-        return Some(Cause {
-            file: at_file,
-            ..cause(
-                codes::PATCH_FAILED,
-                span,
+        // `add` creates only the last segment of its path: what is missing is a parent.
+        let (message, help) = if op == "add" {
+            let parent = path.rsplit_once('/').map_or("/", |(parent, _)| parent);
+            (
+                format!(
+                    "the JSON patch's `add` of `{path}` does not apply: the object it patches \
+                     has no `{parent}`"
+                ),
+                format!(
+                    "`add` creates only the last part of its path, so `{parent}` must exist \
+                     (list items are counted from 0): add the parent with the value nested \
+                     in it, or fix the path"
+                ),
+            )
+        } else {
+            (
                 format!(
                     "the JSON patch's `{op}` of `{path}` does not apply: the object it patches \
-                 has no such field"
+                     has no such field"
                 ),
-                "`replace` and `remove` need the field to exist (list items are counted from 0); \
-             use `add` to create it, or fix the path"
-                    .into(),
+                "`replace` and `remove` need the field to exist (list items are counted from \
+                 0); use `add` to create it, or fix the path"
+                    .to_owned(),
             )
+        };
+        return Some(Cause {
+            file: at_file,
+            ..cause(codes::PATCH_FAILED, span, message, help)
         });
     }
     if let Some(path) = own

@@ -624,7 +624,8 @@ impl Plan {
             dependencies,
             flux: vec![index],
             substitutions: substitution.into_iter().collect(),
-            empty,
+            // `spec.components` add resources of their own: the build is not empty.
+            empty: empty && component_dirs.is_empty(),
             blocked: false,
             standalone: false,
             release: FluxVersion::CURRENT,

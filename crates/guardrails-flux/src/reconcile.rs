@@ -559,8 +559,13 @@ impl Plan {
             return Ok(());
         }
         if kind != "GitRepository" {
+            let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            };
             return Err(format!(
-                "its source is a {kind}, whose contents are not this checkout"
+                "its source is {article} {kind}, whose contents are not this checkout"
             ));
         }
         let Some(name) = ks.source_name.as_deref() else {
