@@ -62,6 +62,11 @@ pub struct OutputArgs {
     #[arg(long, value_name = "SHELL")]
     pub completions: Option<clap_complete::Shell>,
 
+    /// Print the documentation of a diagnostic code (what it detects, why it matters, a
+    /// failing and a fixed example) and exit, e.g. `--explain image::mutable-tag`.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+
     /// Output format: `human` (miette reports on stderr), `json` (one object per diagnostic
     /// and line, on stdout), `github` (workflow-command annotations, on stdout) or `sarif`
     /// (one SARIF 2.1.0 document, on stdout, for code scanning).

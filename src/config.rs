@@ -23,6 +23,7 @@ const PER_RUN: &[&str] = &[
     "remote-branch",
     "local-branch",
     "completions",
+    "explain",
     "config",
     "no-config",
     "help",
@@ -37,6 +38,11 @@ pub trait Hook: CommandFactory + FromArgMatches {
     fn config_args(&self) -> &ConfigArgs;
     /// The diagnostic codes this hook reports.
     fn codes() -> Vec<&'static str>;
+    /// What the hook would refuse about its options beyond what clap checks (globs), so a
+    /// bad value written in the configuration file is reported at its line.
+    fn check_values(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl Hook for MasterCheck {
@@ -50,6 +56,17 @@ impl Hook for MasterCheck {
     fn codes() -> Vec<&'static str> {
         guardrails_git::master_check::codes::ALL.to_vec()
     }
+    fn check_values(&self) -> Result<(), String> {
+        let patterns: Vec<String> = self
+            .patterns
+            .iter()
+            .chain(&self.protected)
+            .cloned()
+            .collect();
+        guardrails_git::ProtectedBranches::new(&self.branches, &patterns)
+            .map(drop)
+            .map_err(|error| error.to_string())
+    }
 }
 
 impl Hook for PreventAmend {
@@ -62,6 +79,11 @@ impl Hook for PreventAmend {
     }
     fn codes() -> Vec<&'static str> {
         guardrails_git::prevent_amend::codes::ALL.to_vec()
+    }
+    fn check_values(&self) -> Result<(), String> {
+        guardrails_git::history::PublicScope::new(&self.remotes, &self.public)
+            .map(drop)
+            .map_err(|error| error.to_string())
     }
 }
 
@@ -152,7 +174,8 @@ fn spec(name: &str, command: &clap::Command) -> HookSpec {
 }
 
 /// The hook's command line with its configuration file applied, and the output to report
-/// with; `Err` is the exit code of a run that cannot start (a bad configuration file).
+/// with; `Err` is the exit code of a run that ends here: `--completions`, `--explain`, or a
+/// configuration file that cannot be used.
 pub fn parse<H: Hook>() -> Result<(H, Output), ExitCode> {
     parse_from::<H>(std::env::args_os().collect())
 }
@@ -162,6 +185,14 @@ fn parse_from<H: Hook>(args: Vec<OsString>) -> Result<(H, Output), ExitCode> {
     let matches = H::command().get_matches_from(args.clone());
     let given = H::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let fallback = || Output::new(H::NAME, given.output_args(), &env);
+    // What prints and exits reads no configuration (a broken file must not hide the help
+    // that fixes it).
+    if let Some(shell) = given.output_args().completions {
+        return Err(crate::cli::print_completions::<H>(shell));
+    }
+    if let Some(code) = &given.output_args().explain {
+        return Err(crate::explain::print(code, &fallback()));
+    }
     let path = match (&given.config_args().config, given.config_args().no_config) {
         (_, true) => None,
         (Some(path), false) => Some(path.clone()),
@@ -196,14 +227,20 @@ fn parse_from<H: Hook>(args: Vec<OsString>) -> Result<(H, Output), ExitCode> {
         let own = setting_args(setting);
         let mut alone = vec![merged[0].clone()];
         alone.extend(own.iter().cloned());
-        if let Err(error) = H::command().try_get_matches_from(alone) {
-            let why = error.to_string();
-            let why = why
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("error: ");
-            return Err(fallback().fail(config.rejected(setting, why).diagnostic()));
+        let checked = H::command()
+            .try_get_matches_from(alone)
+            .and_then(|matches| H::from_arg_matches(&matches))
+            .map_err(|error| {
+                let why = error.to_string();
+                why.lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_owned()
+            })
+            .and_then(|alone| alone.check_values());
+        if let Err(why) = checked {
+            return Err(fallback().fail(config.rejected(setting, &why).diagnostic()));
         }
         merged.extend(own);
     }
@@ -245,6 +282,7 @@ fn display_path(path: &Path) -> PathBuf {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use clap::Parser;
 
     /// Editors read the committed schema: it must say what the hooks accept today.
     #[test]
@@ -278,6 +316,32 @@ mod tests {
             assert!(flux.contains(&option.to_owned()), "{option}: {flux:?}");
         }
         assert!(names("prevent-amend-after-push").contains(&"public".to_owned()));
+    }
+
+    /// A value only the hook can judge (a glob) is still reported at its line in the file.
+    #[test]
+    fn a_bad_glob_in_the_file_is_reported_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".gitops-guardrails.yaml");
+        std::fs::write(&file, "master-check:\n  protected: [\"release/[0-9\"]\n").unwrap();
+        let config = Config::load(
+            &file,
+            Path::new(".gitops-guardrails.yaml"),
+            &hook_specs(),
+            &known_codes(),
+        )
+        .unwrap();
+        let setting = &config.settings("master-check")[0];
+        let alone =
+            MasterCheck::try_parse_from(["master-check", "--protected=release/[0-9"]).unwrap();
+        let why = alone.check_values().unwrap_err();
+        let diagnostic = config.rejected(setting, &why).diagnostic();
+        assert_eq!(diagnostic.location().unwrap().line, 2);
+        assert!(
+            diagnostic.message.contains("bad value for `protected`"),
+            "{}",
+            diagnostic.message
+        );
     }
 
     /// The file's value is used unless the command line gives the option; lists from the

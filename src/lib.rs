@@ -7,3 +7,4 @@
 pub mod args;
 pub mod cli;
 pub mod config;
+pub mod explain;

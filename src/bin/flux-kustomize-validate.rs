@@ -16,9 +16,6 @@ fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
-    if let Some(shell) = cli.output.completions {
-        return cli::print_completions::<FluxValidate>(shell);
-    }
     let env = Environment::from_process();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let repo = guardrails_git::open(&cwd).ok();

@@ -13,9 +13,6 @@ fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
-    if let Some(shell) = cli.output.completions {
-        return cli::print_completions::<PreventAmend>(shell);
-    }
     let inputs = Inputs::read(&cli.hook);
     if let Some(unreadable) = inputs.cannot_read() {
         return output.fail(unreadable);

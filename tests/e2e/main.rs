@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod config;
+mod docs;
 mod fail_closed;
 mod flux_attribution;
 mod flux_layouts;

@@ -89,25 +89,16 @@ fn bad_usage_exits_2() {
     assert_eq!(run.code, 2, "{}", run.all());
 }
 
-/// Diagnostic codes are a public interface: every code of flux-kustomize-validate is
-/// documented in the README, and the list is pinned so a rename shows up in review.
+/// Diagnostic codes are a public interface: every code of flux-kustomize-validate has its
+/// documentation page, and the list is pinned so a rename shows up in review.
 #[test]
 fn flux_codes_are_documented_and_pinned() {
-    use guardrails_flux::api_codes;
-    let mut codes: Vec<&str> = guardrails_flux::codes::ALL.to_vec();
-    codes.extend([
-        api_codes::SCHEMA,
-        api_codes::DEPRECATED_API,
-        api_codes::UNKNOWN_API,
-    ]);
-    codes.extend(guardrails_image_lint::codes::ALL);
-    codes.sort_unstable();
-    codes.dedup();
-    let readme = std::fs::read_to_string(crate::harness::checkout().join("README.md")).unwrap();
+    use gitops_guardrails::config::Hook;
+    let codes = gitops_guardrails::args::FluxValidate::codes();
     for code in &codes {
         assert!(
-            readme.contains(&format!("`{code}`")),
-            "{code} is not documented in the README"
+            gitops_guardrails::explain::page(code).is_some(),
+            "{code} has no page under docs/codes/"
         );
     }
     insta::assert_snapshot!(codes.join("\n"));
@@ -219,6 +210,40 @@ fn each_hook_describes_itself_in_its_help() {
     }
     firsts.dedup();
     assert_eq!(firsts.len(), 3);
+}
+
+/// `--explain CODE` prints the code's page, the same text as `docs/codes/`, from every
+/// hook and even when the configuration file is broken; an unknown code is a usage error
+/// with the nearest code.
+#[test]
+fn every_hook_explains_every_code() {
+    let sb = Sandbox::empty();
+    sb.write(".gitops-guardrails.yaml", "master-chek: {}\n");
+    let page =
+        std::fs::read_to_string(crate::harness::checkout().join("docs/codes/image/mutable-tag.md"))
+            .unwrap();
+    for hook in [
+        "master-check",
+        "prevent-amend-after-push",
+        "flux-kustomize-validate",
+    ] {
+        let run = sb.hook(hook, &["--explain", "image::mutable-tag"]);
+        assert_eq!(run.code, 0, "{}", run.all());
+        assert_eq!(run.stdout, page, "{hook}");
+        let run = sb.hook(
+            hook,
+            &["--explain", "image::mutable-tga", "--color", "never"],
+        );
+        assert_eq!(run.code, 2, "{}", run.all());
+        run.assert_contains("did you mean `image::mutable-tag`?");
+    }
+    // Without --explain, the broken file stops the hook.
+    let run = sb.hook(
+        "master-check",
+        &["--stage", "pre-commit", "--color", "never"],
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    run.assert_contains("did you mean `master-check`?");
 }
 
 /// A report that cannot be written is not a pass: a full disk is could-not-run (exit 2);

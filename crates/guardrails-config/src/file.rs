@@ -182,7 +182,7 @@ impl Config {
             return Err(checker.at(
                 root,
                 format!("the file is {}, not a mapping", article(root)),
-                "write `key: value` lines (see the README's configuration section)",
+                "write `key: value` lines (see docs/configuration.md)",
             ));
         };
         let top_keys: Vec<&str> = ["ignore", "per-path-ignores"]
@@ -322,7 +322,7 @@ impl Checker<'_> {
             if !known.iter().any(|k| code_matches(&code, k)) {
                 let help = match did_you_mean(&code, known.iter().copied()) {
                     Some(near) => format!("did you mean `{near}`?"),
-                    None => "codes look like `image::mutable-tag`; `image::*` names a family (see the README's list of codes)".to_owned(),
+                    None => "codes look like `image::mutable-tag`; `image::*` names a family (docs/codes/README.md lists them)".to_owned(),
                 };
                 return Err(self.at(
                     item,

@@ -132,7 +132,7 @@ impl Suppressions {
                         format!("`{}` is not a gitops-guardrails code", sanitize(code)),
                         match crate::did_you_mean(code, known_codes.iter().copied()) {
                             Some(near) => format!("did you mean `{near}`?"),
-                            None => "see the README's list of codes".to_owned(),
+                            None => "docs/codes/README.md lists every code".to_owned(),
                         },
                     )
                 } else {

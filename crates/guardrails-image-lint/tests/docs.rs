@@ -1,5 +1,5 @@
-//! The README's "Image automation rules" section documents every code with a failing and a fixed example; this
-//! test runs them, so the documentation cannot drift from the implementation.
+//! Every image automation code has a page under `docs/codes/` with a failing and a fixed
+//! example; this test runs them, so the documentation cannot drift from the implementation.
 
 // A failed unwrap in a test is a test failure with a backtrace: exactly what is wanted.
 #![allow(clippy::unwrap_used)]
@@ -24,15 +24,17 @@ struct Section {
 }
 
 fn sections() -> Vec<Section> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
-    let readme = std::fs::read_to_string(path).unwrap();
-    // The section from its heading to the next second-level heading.
-    let start = readme
-        .find("\n## Image automation rules\n")
-        .expect("README has an Image automation rules section");
-    let rest = &readme[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
-    let text = &rest[..end];
+    // The pages of this crate's codes, as one text of `### `-headed sections.
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/codes");
+    let mut text = String::new();
+    for code in codes::ALL {
+        let (family, name) = code.split_once("::").unwrap();
+        let page = std::fs::read_to_string(docs.join(family).join(format!("{name}.md")))
+            .unwrap_or_else(|_| panic!("{code} has no page under docs/codes/"));
+        text.push_str("##");
+        text.push_str(&page);
+        text.push('\n');
+    }
     let mut out: Vec<Section> = Vec::new();
     let mut block: Option<String> = None;
     for line in text.lines() {

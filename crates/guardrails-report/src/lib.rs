@@ -10,6 +10,7 @@
 
 mod render;
 mod sarif;
+pub mod suggest;
 mod text;
 
 use std::path::PathBuf;
