@@ -77,7 +77,10 @@ pub fn index() -> String {
     for (code, page) in pages::PAGES {
         let (family, name) = code.split_once("::").unwrap_or((code, ""));
         let (meta, summary) = header(page);
-        let meta = meta.replace("Severity: ", "").replace("Hook: ", "").replace('`', "");
+        let meta = meta
+            .replace("Severity: ", "")
+            .replace("Hook: ", "")
+            .replace('`', "");
         let summary = if summary.starts_with("**") {
             ""
         } else {

@@ -48,14 +48,8 @@ pub mod codes {
     pub const UNKNOWN_API: &str = "flux::unknown-api";
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// The API server or the controller rejects the object.
-    Error,
-    /// Works today, needs attention before an upgrade or looks like a mistake.
-    Warning,
-}
+/// How serious a finding is (shared by every check of the suite).
+pub use guardrails_diagnostics::Severity;
 
 /// One problem in one Flux object.
 #[derive(Debug, Clone, PartialEq, Eq)]

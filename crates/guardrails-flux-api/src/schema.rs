@@ -550,22 +550,12 @@ pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     }
 }
 
-/// Levenshtein distance over characters.
+/// Levenshtein distance over characters; lengths more than 2 apart are answered by their
+/// difference (a lower bound, and already too far for a suggestion) without the table.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 2 {
-        return a.len().abs_diff(b.len());
+    let apart = a.chars().count().abs_diff(b.chars().count());
+    if apart > 2 {
+        return apart;
     }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
+    guardrails_diagnostics::suggest::edit_distance(a, b)
 }

@@ -394,10 +394,7 @@ impl Plan {
         if !self.reported_image_findings.insert(key) {
             return None;
         }
-        let severity = match finding.severity {
-            guardrails_image_lint::Severity::Error => guardrails_report::Severity::Error,
-            guardrails_image_lint::Severity::Warning => guardrails_report::Severity::Warning,
-        };
+        let severity = finding.severity;
         let mut diagnostic = match finding.span {
             Some(span) => source_checks::at(
                 &mut self.sources,

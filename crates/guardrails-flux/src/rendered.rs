@@ -620,10 +620,7 @@ pub fn absorb(
                 if said {
                     continue;
                 }
-                let severity = match finding.severity {
-                    guardrails_flux_api::Severity::Error => Severity::Error,
-                    guardrails_flux_api::Severity::Warning => Severity::Warning,
-                };
+                let severity = finding.severity;
                 let mut d = at(
                     &mut plan.sources,
                     &file,
@@ -658,10 +655,7 @@ pub fn absorb(
                         finding.message, target.label
                     )
                 };
-                let severity = match finding.severity {
-                    guardrails_flux_api::Severity::Error => Severity::Error,
-                    guardrails_flux_api::Severity::Warning => Severity::Warning,
-                };
+                let severity = finding.severity;
                 let d = match span {
                     Some(span) => at(
                         &mut plan.sources,

@@ -198,8 +198,7 @@ impl Checks {
                                 finding.message.push_str(why);
                                 Severity::Warning
                             }
-                            (guardrails_flux_api::Severity::Error, _) => Severity::Error,
-                            (guardrails_flux_api::Severity::Warning, _) => Severity::Warning,
+                            (severity, _) => severity,
                         };
                         let mut d = at(
                             sources,

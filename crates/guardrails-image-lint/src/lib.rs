@@ -161,14 +161,8 @@ impl Config {
     }
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// The controller rejects the object, or the promotion path silently stops working.
-    Error,
-    /// Very likely wrong, or works only by luck.
-    Warning,
-}
+/// How serious a finding is (shared by every check of the suite).
+pub use guardrails_diagnostics::Severity;
 
 /// One problem, in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

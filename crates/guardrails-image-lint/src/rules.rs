@@ -292,27 +292,15 @@ fn suggest_image_field(key: &str) -> Option<&'static str> {
     }
     model::IMAGE_FIELDS
         .iter()
-        .map(|f| (edit_distance(&lower, &f.to_ascii_lowercase()), *f))
+        .map(|f| {
+            (
+                guardrails_diagnostics::suggest::edit_distance(&lower, &f.to_ascii_lowercase()),
+                *f,
+            )
+        })
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, f)| f)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(current + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 fn pattern_span(p: &Policy) -> Span {

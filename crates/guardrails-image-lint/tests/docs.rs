@@ -184,11 +184,7 @@ fn rendered_diagnostics_of_every_failing_example() {
         let (files, _) = chunks(&section.failing);
         out.push_str(&format!("===== {} =====\n", section.code));
         for finding in lint(&section.failing) {
-            let severity = match finding.severity {
-                Severity::Error => guardrails_report::Severity::Error,
-                Severity::Warning => guardrails_report::Severity::Warning,
-            };
-            let mut diagnostic = Diagnostic::new(finding.code, severity, finding.message);
+            let mut diagnostic = Diagnostic::new(finding.code, finding.severity, finding.message);
             diagnostic.help = finding.help;
             let text = files
                 .iter()

@@ -10,36 +10,15 @@
 
 mod render;
 mod sarif;
-pub mod suggest;
 mod text;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use guardrails_diagnostics::{Severity, suggest};
 pub use render::{Format, Renderer, Style};
 pub use sarif::Tool;
 pub use text::{EscapedSource, Location, escape_terminal, sanitize};
-
-/// How serious a finding is. Only errors make a hook fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Something the hook refuses: exit status 1.
-    Error,
-    /// Worth fixing, but never blocks.
-    Warning,
-    /// What was checked, or why nothing was: shown so nobody has to guess.
-    Advice,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Advice => "advice",
-        }
-    }
-}
 
 /// A file a diagnostic points into, with its text so the offending line can be shown.
 #[derive(Debug, Clone)]
