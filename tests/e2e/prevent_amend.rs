@@ -40,7 +40,7 @@ per_client!(amend_of_pushed_commit_is_refused, |client| {
     let before = sb.rev("HEAD");
     sb.git(&["commit", "-q", "--amend", "--no-edit"])
         .assert_refused(AMEND)
-        .assert_contains("git commit --fixup=");
+        .assert_contains("Add the change as a new commit on top");
     sb.git(&["commit", "-q", "--amend", "-m", "reworded"])
         .assert_refused(AMEND);
     // prepare-commit-msg still runs with --no-verify.

@@ -61,12 +61,13 @@ pub fn check(
     report.note(
         codes::NOTE,
         format!(
-            "stage {} (from {}), client {}; public: {} ({} refs)",
+            "stage {} (from {}), client {}; public: {} ({} ref{})",
             ctx.stage,
             ctx.stage_source.as_str(),
             ctx.client.as_str(),
             sanitize(&options.scope.describe()),
-            history.tips.len()
+            history.tips.len(),
+            if history.tips.len() == 1 { "" } else { "s" }
         ),
     );
     for remote in &history.unknown_remotes {
@@ -91,9 +92,14 @@ pub fn check(
                 ),
             )
             .with_help(format!(
-                "{} remote-tracking branches exist (`git branch -r`); check the spelling of \
-                 --remote and --public",
-                history.unscoped_refs
+                "{} remote-tracking branch{} (`git branch -r`); check the spelling \
+                 of --remote and --public",
+                history.unscoped_refs,
+                if history.unscoped_refs == 1 {
+                    " exists"
+                } else {
+                    "es exist"
+                }
             )),
         );
     }
@@ -222,10 +228,10 @@ fn check_amend(
         )
         .with_help(format!(
             "Others may have built on {short}; rewriting it makes every clone and every revert \
-             target disagree. Add a new commit instead:\n    git commit --fixup={short}   \
-             (squash it before merging, while it is unpublished)\nor undo a change that is \
-             already on main with:\n    git revert {short}\nTo let people rewrite their own \
-             pushed feature branches, limit what is public: --public 'origin/main'",
+             target disagree. Add the change as a new commit on top instead (a squash merge \
+             of the pull request still lands one commit):\n    git commit\nor undo a change \
+             that is already on main with:\n    git revert {short}\nTo let people rewrite \
+             their own pushed feature branches, limit what is public: --public 'origin/main'",
             short = line.short
         )),
     );
