@@ -96,16 +96,9 @@ impl Hook for FluxValidate {
         &self.config
     }
     fn codes() -> Vec<&'static str> {
-        use guardrails_flux::api_codes;
         let mut codes = guardrails_flux::codes::ALL.to_vec();
-        codes.extend([
-            api_codes::SCHEMA,
-            api_codes::DEPRECATED_API,
-            api_codes::UNKNOWN_API,
-        ]);
         codes.extend(guardrails_image_lint::codes::ALL);
         codes.sort_unstable();
-        codes.dedup();
         codes
     }
 }
@@ -131,7 +124,6 @@ pub fn known_codes() -> Vec<&'static str> {
     codes.extend([guardrails_config::INVALID, guardrails_config::NOTE]);
     codes.push(crate::cli::CANNOT_RUN);
     codes.sort_unstable();
-    codes.dedup();
     codes
 }
 
@@ -296,6 +288,16 @@ mod tests {
             committed == json_schema(),
             "docs/config.schema.json is stale: run `UPDATE_SCHEMA=1 cargo test --lib config`"
         );
+    }
+
+    /// Each code is declared by one family only: the list is not deduplicated, so a code
+    /// declared twice fails here.
+    #[test]
+    fn every_code_is_declared_once() {
+        let codes = known_codes();
+        let mut unique = codes.clone();
+        unique.dedup();
+        assert_eq!(codes, unique, "a code is declared twice");
     }
 
     #[test]

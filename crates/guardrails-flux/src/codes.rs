@@ -18,8 +18,11 @@ pub const HELM_CHARTS: &str = "kustomize::helm-charts";
 pub const PLUGIN: &str = "kustomize::plugin";
 pub const EMPTY: &str = "kustomize::empty";
 pub const PATH_NOT_FOUND: &str = "flux::path-not-found";
-pub const SCHEMA: &str = "flux::schema";
-pub const DEPRECATED_API: &str = "flux::deprecated-api";
+/// Declared with the Flux API checks that raise it.
+pub const SCHEMA: &str = guardrails_flux_api::codes::SCHEMA;
+/// Declared with the Flux API checks that raise it.
+pub const DEPRECATED_API: &str = guardrails_flux_api::codes::DEPRECATED_API;
+pub const UNKNOWN_API: &str = guardrails_flux_api::codes::UNKNOWN_API;
 pub const UNRESOLVED_VARIABLE: &str = "flux::unresolved-variable";
 pub const SUBSTITUTION: &str = "flux::substitution";
 pub const NOT_KUBERNETES: &str = "flux::not-kubernetes";
@@ -53,6 +56,7 @@ pub const ALL: &[&str] = &[
     PATH_NOT_FOUND,
     SCHEMA,
     DEPRECATED_API,
+    UNKNOWN_API,
     UNRESOLVED_VARIABLE,
     SUBSTITUTION,
     NOT_KUBERNETES,
