@@ -190,7 +190,8 @@ fn parse_from<H: Hook>(args: Vec<OsString>) -> Result<(H, Output), ExitCode> {
         (Some(path), false) => Some(path.clone()),
         (None, false) => {
             let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-            guardrails_config::find(&cwd)
+            let work_tree = env.get("GIT_WORK_TREE").map(PathBuf::from);
+            guardrails_config::find(&cwd, work_tree.as_deref())
         }
     };
     let Some(path) = path else {
@@ -204,19 +205,25 @@ fn parse_from<H: Hook>(args: Vec<OsString>) -> Result<(H, Output), ExitCode> {
     // The file's values come first, so the command line's are parsed after them; an
     // option given on the command line replaces the file's value rather than adding to it.
     let command = H::command();
+    // Paths in the file are relative to the file, wherever the hook runs from.
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut merged: Vec<OsString> = vec![args.first().cloned().unwrap_or_default()];
     for setting in config.settings(H::NAME) {
-        let Some(id) = command
+        let Some(arg) = command
             .get_arguments()
             .find(|arg| arg.get_long() == Some(setting.name.as_str()))
-            .map(|arg| arg.get_id().as_str().to_owned())
         else {
             continue;
         };
-        if matches.value_source(&id) == Some(ValueSource::CommandLine) {
+        if matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine) {
             continue;
         }
-        let own = setting_args(setting);
+        let takes_path = arg.get_value_names().is_some_and(|names| {
+            names
+                .iter()
+                .any(|n| ["DIR", "FILE", "PATH"].contains(&n.as_str()))
+        });
+        let own = setting_args(setting, takes_path.then_some(base.as_path()));
         let mut alone = vec![merged[0].clone()];
         alone.extend(own.iter().cloned());
         let checked = H::command()
@@ -247,8 +254,8 @@ fn parse_from<H: Hook>(args: Vec<OsString>) -> Result<(H, Output), ExitCode> {
     Ok((cli, output))
 }
 
-/// A setting as command-line arguments.
-fn setting_args(setting: &guardrails_config::Setting) -> Vec<OsString> {
+/// A setting as command-line arguments; a relative path value is taken from `base`.
+fn setting_args(setting: &guardrails_config::Setting, base: Option<&Path>) -> Vec<OsString> {
     match setting.kind {
         OptionKind::Switch if setting.values == ["true"] => {
             vec![format!("--{}", setting.name).into()]
@@ -257,7 +264,14 @@ fn setting_args(setting: &guardrails_config::Setting) -> Vec<OsString> {
         OptionKind::One | OptionKind::Many => setting
             .values
             .iter()
-            .map(|value| format!("--{}={value}", setting.name).into())
+            .map(|value| {
+                let mut arg = OsString::from(format!("--{}=", setting.name));
+                match base {
+                    Some(base) => arg.push(base.join(value)),
+                    None => arg.push(value),
+                }
+                arg
+            })
             .collect(),
     }
 }

@@ -107,21 +107,22 @@ impl ConfigError {
     }
 }
 
-/// The configuration file of the work tree containing `start`: looked for in `start` and
-/// its parents, up to the first directory holding `.git` (the top of the work tree).
-pub fn find(start: &Path) -> Option<PathBuf> {
-    for dir in start.ancestors() {
-        for name in FILE_NAMES {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-    }
-    None
+/// The configuration file at the top of the work tree containing `start`: `work_tree` when
+/// git says where it is (`GIT_WORK_TREE`), else the first of `start` and its parents that
+/// holds `.git` (a directory, or the file of a linked worktree or submodule). Outside a
+/// work tree there is none: a file further up belongs to no repository.
+pub fn find(start: &Path, work_tree: Option<&Path>) -> Option<PathBuf> {
+    let top = match work_tree {
+        Some(top) => start.join(top),
+        None => start
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())?
+            .to_path_buf(),
+    };
+    FILE_NAMES
+        .iter()
+        .map(|name| top.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 impl Config {
@@ -296,6 +297,17 @@ impl Checker<'_> {
     }
 
     fn scalar(&self, node: &Node, what: &str) -> Result<String, ConfigError> {
+        // A number is taken as written: `1.10` is a branch name or a Flux release, not
+        // the float 1.1.
+        if matches!(node.value, Value::Int(_) | Value::Float(_))
+            && let Some(written) = self
+                .source
+                .text
+                .get(node.span.offset..node.span.offset + node.span.len)
+                .filter(|w| !w.is_empty())
+        {
+            return Ok(written.to_owned());
+        }
         node.scalar_text().ok_or_else(|| {
             self.at(
                 node,
@@ -588,15 +600,22 @@ mod tests {
     }
 
     #[test]
-    fn the_file_is_found_up_to_the_top_of_the_work_tree() {
+    fn the_file_is_found_at_the_top_of_the_work_tree_only() {
         let dir = tempfile::tempdir().unwrap();
         let top = dir.path().join("repo");
         std::fs::create_dir_all(top.join(".git")).unwrap();
         std::fs::create_dir_all(top.join("apps/a")).unwrap();
-        assert_eq!(find(&top.join("apps/a")), None);
+        let inner = top.join("apps/a");
+        assert_eq!(find(&inner, None), None);
         std::fs::write(dir.path().join(FILE_NAMES[0]), "").unwrap();
-        assert_eq!(find(&top.join("apps/a")), None, "not above the work tree");
+        assert_eq!(find(&inner, None), None, "not above the work tree");
+        std::fs::write(inner.join(FILE_NAMES[0]), "").unwrap();
+        assert_eq!(find(&inner, None), None, "not below its top");
         std::fs::write(top.join(FILE_NAMES[1]), "").unwrap();
-        assert_eq!(find(&top.join("apps/a")), Some(top.join(FILE_NAMES[1])));
+        assert_eq!(find(&inner, None), Some(top.join(FILE_NAMES[1])));
+        // Without `.git` in the work tree (GIT_DIR elsewhere), git's GIT_WORK_TREE says.
+        std::fs::remove_dir(top.join(".git")).unwrap();
+        assert_eq!(find(&inner, None), None);
+        assert_eq!(find(&inner, Some(&top)), Some(top.join(FILE_NAMES[1])));
     }
 }

@@ -95,8 +95,10 @@ impl Suppressions {
         let mut used: HashSet<(usize, usize)> = HashSet::new();
         let mut silenced = Vec::new();
         report.diagnostics.retain(|diagnostic| {
-            let why = self.silenced_by_config(diagnostic).or_else(|| {
-                inline_match(diagnostic, &directives).map(|(d, c)| {
+            // The inline comment first, so that it counts as used even where the
+            // configuration silences the same finding too.
+            let why = inline_match(diagnostic, &directives)
+                .map(|(d, c)| {
                     used.insert((d, c));
                     format!(
                         "by the comment at {}:{}",
@@ -105,7 +107,7 @@ impl Suppressions {
                             .line
                     )
                 })
-            });
+                .or_else(|| self.silenced_by_config(diagnostic));
             match why {
                 Some(why) => {
                     silenced.push(format!("{} {why}", diagnostic.code));
@@ -200,7 +202,20 @@ fn directives_in(source: &SourceFile) -> Vec<Directive> {
     }
     let lines: Vec<(usize, &str)> = line_starts(text);
     let mut directives = Vec::new();
+    // Inside a `|` or `>` block scalar a `#` is text: the indentation of the line that
+    // opened the block, while its content lines last.
+    let mut block: Option<usize> = None;
     for (index, &(start, line)) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(opener) = block {
+            if line.trim().is_empty() || indent > opener {
+                continue;
+            }
+            block = None;
+        }
+        if opens_block_scalar(line) {
+            block = Some(indent);
+        }
         let Some(hash) = comment_start(line) else {
             continue;
         };
@@ -258,6 +273,22 @@ fn directives_in(source: &SourceFile) -> Vec<Directive> {
         });
     }
     directives
+}
+
+/// Whether `line` ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`).
+fn opens_block_scalar(line: &str) -> bool {
+    let code = comment_start(line)
+        .map_or(line, |hash| &line[..hash])
+        .trim_end();
+    let Some(indicator_at) = code.rfind(['|', '>']) else {
+        return false;
+    };
+    let (before, indicator) = code.split_at(indicator_at);
+    let before = before.trim_end();
+    (before.ends_with(':') || before.ends_with('-') || before.is_empty())
+        && indicator[1..]
+            .chars()
+            .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
 }
 
 /// `(byte offset, line without its newline)` of every line.
@@ -402,6 +433,33 @@ mod tests {
         let mut report = make();
         under("clusters/**").apply(&mut report, &[], OWN, KNOWN);
         assert_eq!(codes(&report).len(), 2);
+    }
+
+    #[test]
+    fn a_marker_inside_a_block_scalar_is_text() {
+        let text = "data:\n  readme.md: |\n    # gitops-guardrails: ignore[k8s::missing-field]\n    text\n\
+                    kind: ConfigMap # gitops-guardrails: ignore[image::mutable-tag]\n";
+        let directives = directives_in(&source(text));
+        assert_eq!(directives.len(), 1, "{directives:?}");
+        assert_eq!(directives[0].target_line, 5);
+        assert!(opens_block_scalar("key: |-"));
+        assert!(opens_block_scalar("- >2 # folded"));
+        assert!(!opens_block_scalar("key: a|b"));
+    }
+
+    /// A finding the configuration silences too still uses the comment that names it.
+    #[test]
+    fn a_comment_is_used_even_where_the_configuration_also_silences() {
+        let text = "image: nginx:latest # gitops-guardrails: ignore[image::mutable-tag]\n";
+        let file = source(text);
+        let mut report = Report::default();
+        report.push(finding(&file, "image::mutable-tag", "nginx:latest"));
+        let both = Suppressions {
+            ignore: vec!["image::*".to_owned()],
+            per_path: Vec::new(),
+        };
+        both.apply(&mut report, std::slice::from_ref(&file), OWN, KNOWN);
+        assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
     }
 
     #[test]

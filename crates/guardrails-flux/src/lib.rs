@@ -53,8 +53,8 @@ pub struct Outcome {
     pub report: Report,
     pub stats: Stats,
     /// The files this run checked as a whole (every file read with `--all` or no file
-    /// list, else the changed files): where an inline suppression that silenced nothing
-    /// is known to be unused.
+    /// list, else the changed files; never what --include/--exclude leave out): where an
+    /// inline suppression that silenced nothing is known to be unused.
     pub scanned: Vec<guardrails_report::SourceFile>,
 }
 
@@ -161,6 +161,8 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
                 .as_ref()
                 .is_none_or(|changed| changed.contains(*path))
         })
+        // What --include/--exclude leave out was not checked.
+        .filter(|(_, file)| filter.allows(&file.path.to_string_lossy()))
         .map(|(_, file)| file.clone())
         .collect();
     stats.total = started.elapsed();
