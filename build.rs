@@ -23,8 +23,7 @@ fn main() {
                     continue;
                 };
                 if path.extension().is_some_and(|e| e == "md") {
-                    let absolute = std::fs::canonicalize(&path).unwrap_or(path);
-                    pages.push((format!("{family}::{name}"), absolute.display().to_string()));
+                    pages.push((format!("{family}::{name}"), format!("{family}/{name}.md")));
                 }
             }
         }
@@ -33,7 +32,12 @@ fn main() {
     let mut out = String::from("/// `(code, page)` of every documented code, sorted by code.\n");
     out.push_str("pub static PAGES: &[(&str, &str)] = &[\n");
     for (code, path) in &pages {
-        let _ = writeln!(out, "    ({code:?}, include_str!({path:?})),");
+        // Read from the package being compiled, not from where this script once ran: a
+        // build directory shared between checkouts may reuse this script's output.
+        let _ = writeln!(
+            out,
+            "    ({code:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/docs/codes/{path}\"))),"
+        );
     }
     out.push_str("];\n");
     let target = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("code_pages.rs");
