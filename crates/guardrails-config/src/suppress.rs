@@ -11,7 +11,7 @@
 //! reports an unused `noqa`: it would otherwise hide the next problem written on that line.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use globset::GlobMatcher;
@@ -320,11 +320,6 @@ fn comment_start(line: &str) -> Option<usize> {
         previous = c;
     }
     None
-}
-
-/// Paths in diagnostics and scanned files are repository-relative; a glob is too.
-pub fn relative<'a>(path: &'a Path, root: &Path) -> &'a Path {
-    path.strip_prefix(root).unwrap_or(path)
 }
 
 #[cfg(test)]
