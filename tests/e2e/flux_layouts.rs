@@ -346,6 +346,26 @@ fn one_object_applied_by_two_kustomizations_of_a_cluster_names_both() {
     assert_eq!(run.code, 0, "{}", run.all());
     let found = assert_reported(&diagnostics, "flux::two-owners", "apps/api/config.yaml", 4);
     assert_eq!(found["severity"], "warning");
+    // A recommended label one owner adds (its kustomization's `labels`) only describes
+    // it: its flip on each apply changes nothing, still written the same.
+    sandbox.write(
+        "apps/api/kustomization.yaml",
+        "resources: [config.yaml]\nlabels:\n  - pairs:\n      app.kubernetes.io/part-of: api\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let found = assert_reported(&diagnostics, "flux::two-owners", "apps/api/config.yaml", 4);
+    assert_eq!(found["severity"], "warning");
+    // Any other label flipping changes behaviour: written differently.
+    sandbox.write(
+        "apps/api/kustomization.yaml",
+        "resources: [config.yaml]\nlabels:\n  - pairs:\n      tier: backend\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let found = assert_reported(&diagnostics, "flux::two-owners", "apps/api/config.yaml", 4);
+    assert_eq!(found["severity"], "error");
+    sandbox.write("apps/api/kustomization.yaml", "resources: [config.yaml]\n");
     // Another name: no finding.
     sandbox.write("apps/api/config.yaml", &config_map("api", "  owner: api\n"));
     let (run, diagnostics) = validate(&sandbox, &["--all"]);

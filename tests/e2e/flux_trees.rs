@@ -1033,3 +1033,47 @@ fn a_directory_nothing_builds_inside_a_flux_tree_is_a_warning() {
         1,
     );
 }
+
+#[test]
+fn each_cluster_reads_its_own_source_of_the_same_name() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // Two clusters each define GitRepository `fleet`, ignoring all but their own
+    // directory; their trees start in a directory without a kustomization file, so what
+    // kustomize-controller generates there depends on that cluster's ignore rules.
+    for cluster in ["a", "b"] {
+        sandbox.write(
+            &format!("k/{cluster}/flux/config/cluster.yaml"),
+            &format!(
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.test/fleet\n  ref:\n    branch: main\n  ignore: |\n    /*\n    !/k/{cluster}\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./k/{cluster}/flux\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n"
+            ),
+        );
+        sandbox.write(
+            &format!("k/{cluster}/flux/apps.yaml"),
+            &format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./k/{cluster}/apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n"
+            ),
+        );
+        // A seeded fault in each cluster's apps.
+        sandbox.write(
+            &format!("k/{cluster}/apps/config.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\ndata:\n  replicas: [2]\n",
+        );
+    }
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for cluster in ["a", "b"] {
+        assert_reported(
+            &diagnostics,
+            "k8s::schema",
+            &format!("k/{cluster}/apps/config.yaml"),
+            7,
+        );
+    }
+    assert!(
+        !diagnostics.iter().any(|d| d["code"] == "flux::unused"),
+        "{diagnostics:?}"
+    );
+}

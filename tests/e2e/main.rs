@@ -12,6 +12,7 @@ mod flux_attribution;
 mod flux_layouts;
 mod flux_schemas;
 mod flux_trees;
+mod flux_unapplied;
 mod flux_validate;
 mod harness;
 mod master_check;

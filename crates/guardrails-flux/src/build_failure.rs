@@ -399,6 +399,40 @@ fn recognise(
             )
         });
     }
+    if own.contains("missing Resource metadata") {
+        // A resource file whose document is not an object (values meant for
+        // substitution, a data file listed as a resource): at that document.
+        let entry = entry_before(own, Some("missing Resource metadata"))?;
+        let path = paths::join_normalized(culprit, &entry);
+        let span = sources.documents(&path).and_then(|docs| {
+            docs.as_ref()
+                .ok()?
+                .iter()
+                .find(|d| !d.is_null() && d.get("metadata").is_none())
+                .map(|d| d.span)
+        });
+        let shown = paths::display(&path, &repo_root);
+        let sentence = format!(
+            "{shown}, a resource of {shown_dir}, holds a document that is not a Kubernetes \
+             object (it has no metadata): kustomize refuses the whole build"
+        );
+        let help = "a resource file holds whole objects (apiVersion, kind, metadata.name): \
+                    move values meant for substitution into postBuild, load data with a \
+                    configMapGenerator, or remove the entry"
+            .to_owned();
+        return Some(match span {
+            Some(span) => Cause {
+                file: path,
+                ..cause(codes::MISSING_FIELD, Some(span), sentence, help)
+            },
+            None => cause(
+                codes::MISSING_FIELD,
+                entry_span(&[InputKind::Resource], &|e, _| e == entry),
+                sentence,
+                help,
+            ),
+        });
+    }
     if own.contains("already registered id") {
         let id = id_after(own, "already registered id: ")?;
         let entry = entry_before(own, Some("may not add resource"));

@@ -101,6 +101,9 @@ pub struct GitRepository {
     pub ignore: Option<String>,
     /// `spec.ref.branch`: another branch of this repository is another source.
     pub branch: Option<String>,
+    /// The file that defines it (for one a render applies, the build's anchor): of two
+    /// of the same name, the one written next to a Kustomization is that one's source.
+    pub file: std::path::PathBuf,
 }
 
 /// Data keys of a ConfigMap or Secret; a value is `None` when it cannot be known offline
@@ -200,7 +203,7 @@ pub fn flux_kustomization(file: &std::path::Path, doc: &Node) -> Option<FluxKust
     })
 }
 
-pub fn git_repository(doc: &Node) -> Option<GitRepository> {
+pub fn git_repository(file: &std::path::Path, doc: &Node) -> Option<GitRepository> {
     if !is_kind(doc, "source.toolkit.fluxcd.io/", "GitRepository") {
         return None;
     }
@@ -210,6 +213,7 @@ pub fn git_repository(doc: &Node) -> Option<GitRepository> {
         url: doc.str_at(&["spec", "url"]).map(str::to_owned),
         ignore: doc.str_at(&["spec", "ignore"]).map(str::to_owned),
         branch: doc.str_at(&["spec", "ref", "branch"]).map(str::to_owned),
+        file: file.to_path_buf(),
     })
 }
 
@@ -222,6 +226,12 @@ pub fn flux_instance_sync(file: &std::path::Path, doc: &Node) -> Option<FluxKust
         doc.at(&["spec", "sync"])?
     } else if is_kind(doc, "helm.toolkit.fluxcd.io/", "HelmRelease") {
         doc.at(&["spec", "values", "instance", "sync"])?
+    } else if doc.get("kind").is_none() && doc.get("apiVersion").is_none() {
+        // The flux-instance chart's values in a file of their own (a ConfigMap that the
+        // HelmRelease reads with valuesFrom): `instance.sync` with the repository's URL.
+        let sync = doc.at(&["instance", "sync"])?;
+        sync.get("url")?;
+        sync
     } else {
         return None;
     };

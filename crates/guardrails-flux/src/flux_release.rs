@@ -72,15 +72,22 @@ pub fn declared(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path)
             continue;
         };
         for doc in docs {
-            let node = match doc.str_at(&["kind"]) {
+            let distribution = match doc.str_at(&["kind"]) {
                 // The Flux Operator's FluxInstance.
-                Some("FluxInstance") => doc.at(&["spec", "distribution", "version"]),
+                Some("FluxInstance") => doc.at(&["spec", "distribution"]),
                 // The operator's `flux-instance` chart, with its values inline or in a
                 // values file that a generator turns into the release's `valuesFrom`.
-                Some("HelmRelease") => {
-                    doc.at(&["spec", "values", "instance", "distribution", "version"])
+                Some("HelmRelease") => doc.at(&["spec", "values", "instance", "distribution"]),
+                None => doc.at(&["instance", "distribution"]),
+                _ => None,
+            };
+            if let Some(distribution) = distribution {
+                if let Some(detected) = instance_release(distribution, file, &origin) {
+                    found.push(detected);
                 }
-                None => doc.at(&["instance", "distribution", "version"]),
+                continue;
+            }
+            let node = match doc.str_at(&["kind"]) {
                 // Flux's own install manifests as a source at a release tag: a
                 // GitRepository of github.com/fluxcd/flux2, or the OCI artifact
                 // `oci://ghcr.io/fluxcd/flux-manifests` `flux bootstrap` can also use.
@@ -110,6 +117,53 @@ pub fn declared(yaml_files: &[PathBuf], sources: &mut Sources, repo_root: &Path)
         }
     }
     found
+}
+
+/// The first Flux Operator release whose manifests ship Flux 2.9 (flux-operator v0.53.0,
+/// controlplaneio-fluxcd/flux-operator#934): an instance whose `distribution.artifact`
+/// pins the operator's manifests below it runs Flux 2.8 at most, whatever range its
+/// `version` admits.
+const FIRST_OPERATOR_WITH_2_9: (u32, u32) = (0, 53);
+
+/// The release a FluxInstance's `distribution` (or the flux-instance chart's) runs: the
+/// newest its `version` admits (none written: the chart's default `2.x`), no newer than
+/// what a pinned `artifact` of the operator's manifests ships.
+fn instance_release(
+    distribution: &guardrails_yaml::Node,
+    file: &Path,
+    origin: &dyn Fn(usize) -> String,
+) -> Option<Detected> {
+    let version = distribution.get("version");
+    let artifact = distribution.get("artifact");
+    let pinned_operator = artifact
+        .and_then(|a| a.as_str())
+        .and_then(|a| a.split_once("flux-operator-manifests:"))
+        .and_then(|(_, tag)| {
+            let mut numbers = tag.trim_start_matches('v').split('.');
+            Some((
+                numbers.next()?.parse::<u32>().ok()?,
+                numbers.next()?.parse::<u32>().ok()?,
+            ))
+        });
+    let capped = pinned_operator.filter(|&operator| operator < FIRST_OPERATOR_WITH_2_9);
+    let admitted = match version {
+        Some(node) => newest_admitted(node.as_str()?)?,
+        None if capped.is_some() => FluxVersion::CURRENT,
+        None => return None,
+    };
+    let ceiling = FluxVersion::new(2, 8);
+    let (release, line) = match (capped, artifact) {
+        (Some(_), Some(artifact)) if admitted > ceiling => (ceiling, artifact.span.line),
+        _ => (
+            admitted,
+            version.map_or(distribution.span.line, |v| v.span.line),
+        ),
+    };
+    Some(Detected {
+        version: release,
+        origin: origin(line),
+        file: file.to_path_buf(),
+    })
 }
 
 /// The release of a kustomize remote resource on Flux's install manifests
@@ -221,6 +275,52 @@ mod tests {
             None
         );
         assert_eq!(v("  - github.com/example/app?ref=v1.2.3").as_deref(), None);
+    }
+
+    #[test]
+    fn pinned_operator_manifests_cap_the_release() {
+        let release = |text: &str| {
+            let docs = guardrails_yaml::parse_documents(text, &Default::default()).unwrap();
+            let distribution = docs[0].at(&["instance", "distribution"]).unwrap();
+            instance_release(distribution, Path::new("values.yaml"), &|l| {
+                format!("values.yaml:{l}")
+            })
+            .map(|d| (d.version.to_string(), d.origin))
+        };
+        let manifests = "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests";
+        // Before v0.53.0 the operator ships no Flux 2.9: `2.x` (or no version) is 2.8.
+        assert_eq!(
+            release(&format!(
+                "instance:\n  distribution:\n    artifact: {manifests}:v0.46.0\n"
+            )),
+            Some(("2.8".to_owned(), "values.yaml:3".to_owned()))
+        );
+        assert_eq!(
+            release(&format!(
+                "instance:\n  distribution:\n    version: 2.x\n    artifact: {manifests}:v0.46.0\n"
+            )),
+            Some(("2.8".to_owned(), "values.yaml:4".to_owned()))
+        );
+        // A narrower version, a newer operator, or a tag the hook cannot read decide alone.
+        assert_eq!(
+            release(&format!(
+                "instance:\n  distribution:\n    version: 2.6.x\n    artifact: {manifests}:v0.46.0\n"
+            )),
+            Some(("2.6".to_owned(), "values.yaml:3".to_owned()))
+        );
+        assert_eq!(
+            release(&format!(
+                "instance:\n  distribution:\n    version: 2.x\n    artifact: {manifests}:v0.53.0\n"
+            ))
+            .map(|(v, _)| v),
+            Some(FluxVersion::CURRENT.to_string())
+        );
+        assert_eq!(
+            release(&format!(
+                "instance:\n  distribution:\n    artifact: {manifests}:${{VERSION}}\n"
+            )),
+            None
+        );
     }
 
     #[test]

@@ -174,8 +174,15 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
 }
 
 /// The same finding from several renders (two clusters building one base) is one, listing
-/// everything it breaks.
+/// everything it breaks. Where one of those renders is applied by no cluster (a warning)
+/// and another by a cluster (an error), it is the error.
 fn dedupe(report: &mut Report) {
+    let without_reason = |message: &str| {
+        source_checks::UNAPPLIED_REASONS
+            .iter()
+            .find_map(|why| message.strip_suffix(why))
+            .map(str::to_owned)
+    };
     for list in [&mut report.diagnostics, &mut report.notes] {
         let mut first: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
         let mut kept: Vec<guardrails_report::Diagnostic> = Vec::with_capacity(list.len());
@@ -184,13 +191,18 @@ fn dedupe(report: &mut Report) {
                 d.code,
                 d.file().map(ToOwned::to_owned),
                 d.location().map(|l| (l.line, l.column)),
-                d.message.clone(),
+                without_reason(&d.message).unwrap_or_else(|| d.message.clone()),
             );
             match first.get(&key) {
                 Some(&at) => {
+                    let kept = &mut kept[at];
+                    if d.severity < kept.severity && without_reason(&kept.message).is_some() {
+                        kept.severity = d.severity;
+                        kept.message = d.message.clone();
+                    }
                     for what in d.breaks {
-                        if !kept[at].breaks.contains(&what) {
-                            kept[at].breaks.push(what);
+                        if !kept.breaks.contains(&what) {
+                            kept.breaks.push(what);
                         }
                     }
                 }

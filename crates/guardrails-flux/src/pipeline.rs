@@ -31,6 +31,9 @@ pub struct Discovered {
     pub graph: Graph,
     /// Files that kustomizations load as patches: partial objects.
     pub patch_files: BTreeSet<PathBuf>,
+    /// Files that kustomizations read only as generator data, with the kustomization that
+    /// reads them: text for a ConfigMap or Secret, never parsed as objects.
+    pub data_files: BTreeMap<PathBuf, PathBuf>,
     /// The Flux releases the repository pins (install manifests, FluxInstances).
     pub declared: Vec<Detected>,
     /// kustomize-controller runs with `--no-remote-bases=true`.
@@ -143,6 +146,7 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         })
         .map(|input| input.path.clone())
         .collect();
+    let data_files = data_files(&graph);
 
     let mut file_kustomizations = Vec::new();
     let mut instances = Vec::new();
@@ -152,6 +156,8 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         if patch_files.contains(file) || inventory.helm_templates.contains(file) {
             continue;
         }
+        // Generator data holds no objects, but may hold the flux-instance chart's values.
+        let data = data_files.contains_key(file);
         let interesting = sources.load(file).text().is_some_and(|text| {
             text.contains(flux::KUSTOMIZE_GROUP)
                 || text.contains("GitRepository")
@@ -166,9 +172,11 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
             continue;
         };
         for doc in docs {
-            if let Some(ks) = flux::flux_kustomization(file, doc) {
+            if data {
+                instances.extend(flux::flux_instance_sync(file, doc));
+            } else if let Some(ks) = flux::flux_kustomization(file, doc) {
                 file_kustomizations.push(ks);
-            } else if let Some(repo) = flux::git_repository(doc) {
+            } else if let Some(repo) = flux::git_repository(file, doc) {
                 repositories.push(repo);
             } else if let Some(sync) = flux::flux_instance_sync(file, doc) {
                 instances.push(sync);
@@ -192,6 +200,7 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         sources,
         graph,
         patch_files,
+        data_files,
         declared,
         remote_bases_forbidden,
         kustomizations: file_kustomizations,
@@ -200,6 +209,31 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         variable_sources,
         wanted,
     }
+}
+
+/// Files read only by generators' `files:` and `envs:` (kustomize loads them as bytes
+/// into a ConfigMap or Secret), with the first kustomization that reads them. A file
+/// another kustomization also loads as a resource, patch or configuration is a manifest.
+fn data_files(graph: &Graph) -> BTreeMap<PathBuf, PathBuf> {
+    let inputs = || {
+        graph
+            .kustomizations
+            .iter()
+            .flat_map(|k| k.inputs.iter().map(move |i| (k, i)))
+    };
+    let generator = |kind| matches!(kind, InputKind::GeneratorFile | InputKind::GeneratorEnv);
+    let manifests: BTreeSet<&PathBuf> = inputs()
+        .filter(|(_, input)| !generator(input.kind) && !input.remote)
+        .map(|(_, input)| &input.path)
+        .collect();
+    let mut data = BTreeMap::new();
+    for (k, input) in inputs() {
+        if generator(input.kind) && !input.remote && !manifests.contains(&input.path) {
+            data.entry(input.path.clone())
+                .or_insert_with(|| k.file.clone());
+        }
+    }
+    data
 }
 
 /// Stage 2: each cluster's tree, built as Flux reconciles it (parents rendered before
@@ -216,6 +250,7 @@ pub fn trees(
         sources,
         graph,
         patch_files,
+        data_files,
         declared,
         kustomizations,
         instances,
@@ -228,6 +263,7 @@ pub fn trees(
         graph,
         sources,
         patch_files,
+        data_files,
         &inventory,
         &kustomizations,
         &repositories,
@@ -329,15 +365,20 @@ pub fn check_sources(
     let broken = checks.check_files(
         &files,
         &plan.patch_files,
+        &plan.data_files,
         &flux_read,
         &uncertain,
         &mut plan.sources,
     );
+    plan.missing_unjudged = std::mem::take(&mut checks.missing_unjudged);
     plan.orphans = plan.orphans(&flux_read);
     for &k in &plan.affected_kustomizations() {
         let file = &plan.graph.kustomizations[k].file;
         let applied_by_flux = flux_read.contains(file);
-        let orphan = plan.orphans.get(file).copied();
+        let orphan = plan.orphans.get(file).copied().or_else(|| {
+            plan.read_only_by_unapplied(file)
+                .then_some(source_checks::NOT_APPLIED)
+        });
         checks.check_kustomization(&plan.graph, k, applied_by_flux, orphan, &mut plan.sources);
     }
     let affected_flux: BTreeSet<usize> = plan
@@ -352,6 +393,7 @@ pub fn check_sources(
             checks.check_flux_kustomization(
                 &plan.flux[index],
                 &plan.flux_vars[index],
+                plan.applied_by_no_cluster(index),
                 &mut plan.sources,
             );
         }
@@ -400,16 +442,7 @@ fn uncertain_files(
     // them reaches (only an out-of-band Kustomization, or nothing) is not applied from
     // here: what its API says is a warning, not an error.
     if plan.has_entry_points {
-        let reached: BTreeSet<&PathBuf> = plan
-            .targets
-            .iter()
-            .filter(|t| {
-                t.flux
-                    .iter()
-                    .any(|&f| !plan.clusters[plan.flux_cluster[f]].out_of_band)
-            })
-            .flat_map(|t| t.closure.iter())
-            .collect();
+        let reached = plan.reached_by_clusters();
         for file in files {
             if !reached.contains(file) {
                 uncertain

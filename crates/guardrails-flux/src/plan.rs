@@ -113,6 +113,9 @@ pub struct Plan {
     /// Files that kustomizations load as patches: partial objects, never checked as
     /// whole ones.
     pub patch_files: BTreeSet<PathBuf>,
+    /// Files read only as generator data, with the kustomization reading them: text for
+    /// a ConfigMap or Secret, never objects.
+    pub data_files: std::collections::BTreeMap<PathBuf, PathBuf>,
     /// Renders made while the trees were built (reused by the checks).
     pub prerendered: HashMap<usize, Result<String, BuildFailure>>,
     /// Counts of those renders.
@@ -125,6 +128,9 @@ pub struct Plan {
     /// Files whose findings are reported: what the affected builds read, the changed files
     /// and the directories the affected targets build; `None` with `--all` (everything).
     pub in_scope: Option<BTreeSet<PathBuf>>,
+    /// Files whose Flux objects no followed tree applies: a field a render of them lacks
+    /// may come from the parent that would apply them.
+    pub missing_unjudged: BTreeSet<PathBuf>,
     reported_image_findings: std::collections::HashSet<(&'static str, PathBuf, usize, String)>,
     /// Time spent in the image automation lint of sources.
     pub image_lint_time: std::time::Duration,
@@ -167,6 +173,7 @@ impl Plan {
         graph: Graph,
         sources: Sources,
         patch_files: BTreeSet<PathBuf>,
+        data_files: std::collections::BTreeMap<PathBuf, PathBuf>,
         inventory: &Inventory,
         file_kustomizations: &[FluxKustomization],
         file_repositories: &[GitRepository],
@@ -195,11 +202,13 @@ impl Plan {
             skipped_empty: Vec::new(),
             sources,
             patch_files,
+            data_files,
             prerendered: HashMap::new(),
             render_stats: Stats::default(),
             image_index: None,
             schemas: Default::default(),
             in_scope: None,
+            missing_unjudged: BTreeSet::new(),
             reported_image_findings: Default::default(),
             image_lint_time: std::time::Duration::ZERO,
             source_ignores: HashMap::new(),
@@ -472,6 +481,29 @@ impl Plan {
         self.targets.len() - 1
     }
 
+    /// Whether Flux Kustomization `index` is an entry point only because no cluster tree
+    /// of the repository applies it (an archived or retired file, while bootstraps or a
+    /// tree the hook cannot follow exist): what fails in it is a warning, since nothing
+    /// may apply it at all.
+    pub fn applied_by_no_cluster(&self, index: usize) -> bool {
+        (self.has_entry_points || self.unfollowed_tree)
+            && self.clusters[self.flux_cluster[index]].out_of_band
+    }
+
+    /// Whether only Flux builds that no cluster tree applies read `file` (an archived
+    /// app's own kustomization): what breaks there breaks no reconciliation.
+    pub fn read_only_by_unapplied(&self, file: &Path) -> bool {
+        let mut readers = self
+            .targets
+            .iter()
+            .filter(|t| t.closure.contains(file))
+            .peekable();
+        readers.peek().is_some()
+            && readers.all(|t| {
+                !t.flux.is_empty() && t.flux.iter().all(|&f| self.applied_by_no_cluster(f))
+            })
+    }
+
     /// Plans the build of Flux Kustomization `index` (its source is this checkout);
     /// `None` when its path cannot be built (the checks say why).
     pub fn flux_target(
@@ -483,8 +515,7 @@ impl Plan {
         let ks = self.flux[index].clone();
         let path_text = ks.path.as_ref().map_or(".", |(p, _)| p.as_str());
         let dir = paths::join_normalized(&repo_root, path_text.trim_start_matches('/'));
-        let applied_by_no_cluster = (self.has_entry_points || self.unfollowed_tree)
-            && self.clusters[self.flux_cluster[index]].out_of_band;
+        let applied_by_no_cluster = self.applied_by_no_cluster(index);
         if !checks.check_flux_path(&ks, &dir, applied_by_no_cluster, &mut self.sources) {
             return None;
         }
@@ -554,7 +585,7 @@ impl Plan {
                 // kustomize-controller generates a kustomization: every YAML file under
                 // the path, and sub-directories with a kustomization file as directory
                 // resources (not descended).
-                let spec_ignore = self.source_ignore_of(&ks);
+                let spec_ignore = self.source_ignore_of(index, &ks);
                 let source_ignore = self
                     .source_ignores
                     .entry(spec_ignore.clone())
@@ -630,12 +661,37 @@ impl Plan {
         Some(self.targets.len() - 1)
     }
 
-    /// The `spec.ignore` of the GitRepository a Flux Kustomization reads.
-    fn source_ignore_of(&self, ks: &FluxKustomization) -> Option<String> {
+    /// The `spec.ignore` of the GitRepository that Flux Kustomization `index` reads: the
+    /// one its cluster applies (two clusters may each define `flux-system` with their own
+    /// ignore rules), else the one written nearest to the Kustomization's file (an entry
+    /// point's source is written beside it).
+    fn source_ignore_of(&self, index: usize, ks: &FluxKustomization) -> Option<String> {
         let name = ks.source_name.as_deref()?;
-        self.file_repositories
-            .iter()
-            .find(|r| r.name == name)
+        let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
+        let matches = |r: &&GitRepository| {
+            r.name == name
+                && (namespace.is_none()
+                    || r.namespace.is_none()
+                    || r.namespace.as_ref() == namespace)
+        };
+        let cluster = self.flux_cluster.get(index).map(|&c| &self.clusters[c]);
+        let nearness = |r: &&GitRepository| {
+            r.file
+                .components()
+                .zip(ks.file.components())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        cluster
+            .and_then(|c| c.repos.iter().find(matches))
+            .or_else(|| {
+                // The first written of the nearest, as before when none is nearer.
+                self.file_repositories
+                    .iter()
+                    .filter(matches)
+                    .rev()
+                    .max_by_key(nearness)
+            })
             .and_then(|r| r.ignore.clone())
     }
 
@@ -734,15 +790,38 @@ impl Plan {
             .filter(|k| !flux_read.contains(&k.file))
             .map(|k| (k.dir.clone(), k.file.clone()))
             .collect();
+        let reached = if self.has_entry_points {
+            self.reached_by_clusters()
+        } else {
+            BTreeSet::new()
+        };
         let mut orphans = std::collections::BTreeMap::new();
         for (dir, file) in unread {
             if flux_dirs.iter().any(|d| dir != *d && dir.starts_with(d)) {
                 orphans.insert(file, source_checks::ORPHAN);
             } else if self.ignored_by_own_sources(&file) {
                 orphans.insert(file, source_checks::IGNORED_BY_SOURCE);
+            } else if self.has_entry_points && !reached.contains(&file) {
+                // The repository bootstraps its clusters and none of them reaches this
+                // overlay (an archive, a bootstrap helper, another tool's kustomization).
+                orphans.insert(file, source_checks::NO_CLUSTER_READS);
             }
         }
         orphans
+    }
+
+    /// The files the builds of the repository's own cluster trees read (not those of
+    /// trees taken as applied out of band).
+    pub(crate) fn reached_by_clusters(&self) -> BTreeSet<PathBuf> {
+        self.targets
+            .iter()
+            .filter(|t| {
+                t.flux
+                    .iter()
+                    .any(|&f| !self.clusters[self.flux_cluster[f]].out_of_band)
+            })
+            .flat_map(|t| t.closure.iter().cloned())
+            .collect()
     }
 
     /// Whether every source that is this repository (`flux-system`, a sync object's)
@@ -824,13 +903,21 @@ impl Plan {
         }
     }
 
+    /// Whether `file` is read as whole objects: YAML that no kustomization loads as a patch
+    /// (a partial object) or as generator data (text).
+    pub fn defines_objects(&self, file: &Path) -> bool {
+        paths::is_yaml(file)
+            && !self.patch_files.contains(file)
+            && !self.data_files.contains_key(file)
+    }
+
     /// The (kind, name) of every object the files of target `t` define (patches and
     /// Flux Kustomizations aside: a parent applies its children by design).
     fn defined_names(&mut self, t: usize) -> BTreeSet<(String, String)> {
         let files: Vec<PathBuf> = self.targets[t]
             .closure
             .iter()
-            .filter(|f| paths::is_yaml(f) && !self.patch_files.contains(*f))
+            .filter(|f| self.defines_objects(f))
             .cloned()
             .collect();
         let mut names = BTreeSet::new();

@@ -149,15 +149,17 @@ impl Plan {
             .map(|(p, _)| paths::join_normalized(&self.repo_root, p.trim_start_matches('/')))
             .collect();
         let repo_root = self.repo_root.clone();
-        let bootstraps = inputs
+        let bootstraps: Vec<&FluxKustomization> = inputs
             .file_kustomizations
             .iter()
             .filter(|ks| {
                 is_bootstrap(ks)
                     || (ks.applies_itself(&repo_root)
+                        && self.own_build_holds(ks)
                         && !bootstrap_dirs.iter().any(|d| ks.file.starts_with(d)))
             })
-            .chain(inputs.instances);
+            .chain(inputs.instances)
+            .collect();
         // A Kustomization of an artifact this checkout may be (not one pushed from it):
         // the hook cannot follow that tree, which may apply and patch what it finds.
         self.unfollowed_tree = inputs.file_kustomizations.iter().any(|ks| {
@@ -204,7 +206,16 @@ impl Plan {
             }
             let mut closure = BTreeSet::new();
             self.graph.closure_files(k, &mut closure);
-            if closure.iter().any(|f| file_kustomization_files.contains(f)) {
+            // Only an overlay holding a Kustomization no tree applied yet is an entry
+            // point: a cluster's `flux-system` directory that its own sync path leaves
+            // out, or a directory of apps that a cluster lists one by one, is applied by
+            // that cluster already (rendered again here, without the parents' patches,
+            // it would only repeat or invent findings).
+            let applies_new = inputs.file_kustomizations.iter().any(|ks| {
+                let id = (ks.file.clone(), ks.name.clone());
+                closure.contains(&ks.file) && !reached.contains(&id) && !considered.contains(&id)
+            });
+            if applies_new && closure.iter().any(|f| file_kustomization_files.contains(f)) {
                 standalone.push(self.standalone_target(k));
             }
         }
@@ -677,6 +688,26 @@ impl Plan {
         false
     }
 
+    /// Whether the build of a Kustomization's own `spec.path` holds its file, as a sync
+    /// object's does. One whose kustomization leaves it out (an app's `ks.yaml` written
+    /// next to the resources it points at) applies nothing of itself: something else
+    /// applies it, or nothing does. Without a kustomization file, kustomize-controller
+    /// generates one that takes every manifest under the path.
+    fn own_build_holds(&self, ks: &FluxKustomization) -> bool {
+        let Some((path, _)) = &ks.path else {
+            return false;
+        };
+        let dir = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
+        match self.graph.index_of_dir(&dir) {
+            Some(k) => {
+                let mut closure = BTreeSet::new();
+                self.graph.closure_files(k, &mut closure);
+                closure.contains(&ks.file)
+            }
+            None => true,
+        }
+    }
+
     fn discovery_work(&mut self, targets: &[usize], salt: &str) -> Vec<Work> {
         let mut work = self.render_work(targets, salt);
         for item in &mut work {
@@ -760,7 +791,7 @@ impl Plan {
                     ks: child.anchored_to(defining.as_ref(), &target.anchor),
                     parent: Some(t),
                 });
-            } else if let Some(repo) = flux::git_repository(doc) {
+            } else if let Some(repo) = flux::git_repository(&target.anchor, doc) {
                 self.clusters[cluster].repos.push(repo);
             } else if let Some(mut vars) = flux::variable_source(&target.anchor, doc) {
                 if let Some(file) = self.defining_file(&target, kind, &vars.name) {

@@ -303,14 +303,7 @@ fn check(text: &str, work: &Work, context: &RenderContext<'_>) -> Findings {
                 name.to_owned(),
             );
             if seen.insert(key.clone()) {
-                // The object's text without the separator that follows it (the last
-                // object of a render has none).
-                let body = object_text(text, &objects, i)
-                    .trim_end()
-                    .trim_end_matches("---")
-                    .trim_end();
-                let content = crate::cache::fingerprint(body.as_bytes());
-                findings.ids.push((key, content));
+                findings.ids.push((key, owned_content(doc)));
             } else {
                 findings.problems.push(Problem::Duplicate {
                     object: object.clone(),
@@ -452,6 +445,74 @@ fn variables_in(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The text of the `i`th of a render's `objects` (up to the next one).
+/// Label and annotation prefixes that only describe who applies an object: Flux's own
+/// (`kustomize.toolkit.fluxcd.io/name` differs between owners by design) and the
+/// Kubernetes recommended labels (`app.kubernetes.io/instance`, `part-of`), which each
+/// owner's `commonMetadata` or `labels` may write its own way. Their flip on each
+/// reconciliation changes no behaviour; any other label (`pod-security.kubernetes.io/…`
+/// on a Namespace) does.
+const DESCRIPTIVE_METADATA: [&str; 2] = ["kustomize.toolkit.fluxcd.io/", "app.kubernetes.io/"];
+
+/// What two Kustomizations applying one object may disagree on: the whole object but its
+/// descriptive labels and annotations. A difference anywhere else means each apply
+/// undoes the other's.
+fn owned_content(doc: &Node) -> u64 {
+    fn write(node: &Node, top: bool, out: &mut String) {
+        use guardrails_yaml::Value;
+        match &node.value {
+            Value::Map(entries) => {
+                out.push('{');
+                for (key, value) in entries {
+                    let name = key.scalar_text().unwrap_or_default();
+                    if top && name == "metadata" {
+                        out.push_str("metadata:{");
+                        for (k, v) in value.as_map().unwrap_or_default() {
+                            let field = k.scalar_text().unwrap_or_default();
+                            if field == "labels" || field == "annotations" {
+                                // Only what counts; no entry left is no field at all.
+                                let mut kept = String::new();
+                                for (key, text) in v.as_map().unwrap_or_default() {
+                                    let key = key.scalar_text().unwrap_or_default();
+                                    if !DESCRIPTIVE_METADATA.iter().any(|p| key.starts_with(p)) {
+                                        kept.push_str(&format!("{key:?}:"));
+                                        write(text, false, &mut kept);
+                                        kept.push(',');
+                                    }
+                                }
+                                if !kept.is_empty() {
+                                    out.push_str(&format!("{field:?}:{{{kept}}},"));
+                                }
+                                continue;
+                            }
+                            out.push_str(&format!("{field:?}:"));
+                            write(v, false, out);
+                            out.push(',');
+                        }
+                        out.push_str("},");
+                        continue;
+                    }
+                    out.push_str(&format!("{name:?}:"));
+                    write(value, false, out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Value::Seq(items) => {
+                out.push('[');
+                for item in items {
+                    write(item, false, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            other => out.push_str(&format!("{other:?}")),
+        }
+    }
+    let mut text = String::new();
+    write(doc, true, &mut text);
+    crate::cache::fingerprint(text.as_bytes())
+}
+
 pub(crate) fn object_text<'t>(text: &'t str, objects: &[&Node], i: usize) -> &'t str {
     let start = objects[i].span.offset.min(text.len());
     let end = objects
@@ -501,8 +562,47 @@ fn record_owners(plan: &mut Plan, t: usize, ids: &[(ObjectKey, u64)]) {
     }
 }
 
-/// Turns one result into diagnostics, pointing at sources where they can be found.
+/// Turns one result into diagnostics, pointing at sources where they can be found. The
+/// render of Flux Kustomizations that no cluster tree of the repository applies (entry
+/// points only because nothing applies them, while the repository bootstraps its
+/// clusters) breaks no reconciliation: its errors are warnings that say so.
 pub fn absorb(
+    plan: &mut Plan,
+    builder: Option<&dyn BuildDir>,
+    result: RenderResult,
+    report: &mut Report,
+    stats: &mut Stats,
+) {
+    let first = report.diagnostics.len();
+    let target = &plan.targets[result.target];
+    let unapplied = if target.flux.is_empty() {
+        // An overlay no cluster tree reaches (an archive, a bootstrap helper).
+        plan.orphans
+            .get(&target.anchor)
+            .copied()
+            .filter(|_| target.standalone)
+    } else if target.flux.iter().all(|&f| plan.applied_by_no_cluster(f)) {
+        Some(crate::source_checks::NOT_APPLIED)
+    } else {
+        None
+    };
+    absorb_result(plan, builder, result, report, stats);
+    if let Some(why) = unapplied {
+        // Which variables a tree substitutes is what the parent applying it says (its
+        // patches add substituteFrom): with no parent, an unset one proves nothing.
+        let mut kept = report.diagnostics.split_off(first);
+        kept.retain(|d| d.code != codes::UNRESOLVED_VARIABLE);
+        for diagnostic in &mut kept {
+            if diagnostic.severity == Severity::Error {
+                diagnostic.severity = Severity::Warning;
+                diagnostic.message.push_str(why);
+            }
+        }
+        report.diagnostics.extend(kept);
+    }
+}
+
+fn absorb_result(
     plan: &mut Plan,
     builder: Option<&dyn BuildDir>,
     result: RenderResult,
@@ -608,6 +708,9 @@ pub fn absorb(
                 let Some((file, span)) = locate(plan, &target, Some(&kind), Some(&name)) else {
                     continue;
                 };
+                if finding.missing && plan.missing_unjudged.contains(&file) {
+                    continue;
+                }
                 let shown = paths::display(&file, &plan.repo_root);
                 let said = report.diagnostics.iter().any(|d| {
                     d.code == finding.code
@@ -889,7 +992,7 @@ fn locate(
     let files: Vec<&PathBuf> = target
         .closure
         .iter()
-        .filter(|f| paths::is_yaml(f) && !plan.patch_files.contains(*f))
+        .filter(|f| plan.defines_objects(f))
         .collect();
     // The exact name first; then one that namePrefix/nameSuffix renamed (`prod-web`).
     for renamed in [false, true] {
@@ -1063,7 +1166,7 @@ fn patches_and_definitions(plan: &Plan, target: &Target) -> (Vec<PathBuf>, Vec<P
     target
         .closure
         .iter()
-        .filter(|f| paths::is_yaml(f))
+        .filter(|f| paths::is_yaml(f) && !plan.data_files.contains_key(*f))
         .cloned()
         .partition(|f| plan.patch_files.contains(f))
 }

@@ -30,6 +30,15 @@ pub const IGNORED_FILE: &str = " (the repository's Flux source ignores this file
 /// trees never reach it (an archive, a retired app), so nothing shows Flux applies it.
 pub const NO_CLUSTER_READS: &str = " (no cluster tree of this repository reaches this file)";
 
+/// Why a fault of a Flux Kustomization that only itself is an entry point is a warning
+/// where the repository bootstraps its clusters: nothing may apply it at all.
+pub const NOT_APPLIED: &str = " (no cluster tree of this repository applies this \
+    Kustomization: if it is retired, delete it)";
+
+/// The reasons a finding in something no cluster applies is a warning: the same finding
+/// where a cluster applies it is the error.
+pub const UNAPPLIED_REASONS: [&str; 4] = [NOT_APPLIED, NO_CLUSTER_READS, ORPHAN, IGNORED_BY_SOURCE];
+
 /// Why a kustomization outside every Flux tree is a warning: the repository's Flux source
 /// leaves it out of the artifact (`spec.ignore`, `.sourceignore`).
 pub const IGNORED_BY_SOURCE: &str = " (the repository's Flux source ignores this directory \
@@ -50,6 +59,9 @@ pub struct Checks {
     /// The repository's own Flux configuration runs kustomize-controller with
     /// `--no-remote-bases=true`: a remote base fails in the cluster.
     pub remote_bases_forbidden: bool,
+    /// Files whose Flux objects no followed tree applies: a field missing there is not
+    /// judged, in the file or in a render of it.
+    pub missing_unjudged: BTreeSet<PathBuf>,
 }
 
 /// A diagnostic at `span` of `path`, or at the file when its text is not at hand.
@@ -85,6 +97,7 @@ impl Checks {
             blocked_kustomizations: BTreeSet::new(),
             blocked_targets: BTreeSet::new(),
             remote_bases_forbidden: false,
+            missing_unjudged: BTreeSet::new(),
         }
     }
 
@@ -107,11 +120,13 @@ impl Checks {
     /// checked: a field missing here may come from a parent Kustomization's patches, so
     /// only the render says whether it is missing. In `uncertain_parent` files (applied by
     /// no tree the hook follows, while one it cannot follow exists) a missing field is a
-    /// warning: that tree's patches may set it.
+    /// warning: that tree's patches may set it. `data_files` are generator data: text
+    /// that kustomize never parses, so only a syntax error is said, as a warning.
     pub fn check_files(
         &mut self,
         files: &BTreeSet<PathBuf>,
         patch_files: &BTreeSet<PathBuf>,
+        data_files: &std::collections::BTreeMap<PathBuf, PathBuf>,
         rendered_by_flux: &BTreeSet<PathBuf>,
         uncertain_parent: &std::collections::BTreeMap<PathBuf, &'static str>,
         sources: &mut Sources,
@@ -121,6 +136,19 @@ impl Checks {
             if !file.is_file() {
                 continue;
             }
+            if let Some(reader) = data_files.get(file) {
+                self.check_data_file(file, reader, sources);
+                continue;
+            }
+            let uncertain = uncertain_parent.get(file).copied();
+            // A file no cluster tree reaches (a template, an archive, another tool's YAML)
+            // breaks no reconciliation: what stops it from parsing is a warning.
+            let unreached = uncertain.filter(|&why| why == NO_CLUSTER_READS);
+            let unparsable_severity = if unreached.is_some() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
             if let Some(error) = &sources.load(file).read_error {
                 let (code, help) = match error {
                     ReadError::TooLarge { .. } => (
@@ -134,9 +162,13 @@ impl Checks {
                     ),
                 };
                 self.diagnostics.push(
-                    Diagnostic::error(code, format!("{}: {error}", self.show(file)))
-                        .with_path(self.show(file))
-                        .with_help(help),
+                    Diagnostic::new(
+                        code,
+                        unparsable_severity,
+                        format!("{}: {error}{}", self.show(file), unreached.unwrap_or("")),
+                    )
+                    .with_path(self.show(file))
+                    .with_help(help),
                 );
                 broken.insert(file.clone());
                 continue;
@@ -181,8 +213,13 @@ impl Checks {
                         file,
                         span,
                         code,
-                        Severity::Error,
-                        format!("{}: {}", self.show(file), error.message),
+                        unparsable_severity,
+                        format!(
+                            "{}: {}{}",
+                            self.show(file),
+                            error.message,
+                            unreached.unwrap_or("")
+                        ),
                         Some("here".to_owned()),
                     )
                     .with_help(help);
@@ -190,9 +227,16 @@ impl Checks {
                     broken.insert(file.clone());
                 }
                 Ok(findings) => {
-                    let rendered = rendered_by_flux.contains(file);
-                    let uncertain = uncertain_parent.get(file).copied();
-                    for mut finding in findings.into_iter().filter(|f| !(rendered && f.missing)) {
+                    // A field missing where the render is checked, or in a file no tree the
+                    // hook follows applies (an archive or a disabled app of Kustomizations
+                    // whose parents patch in `interval` and `sourceRef`, a tree the hook
+                    // cannot render), cannot be judged from the file.
+                    let judge_missing = !rendered_by_flux.contains(file) && uncertain.is_none();
+                    if uncertain.is_some() {
+                        self.missing_unjudged.insert(file.clone());
+                    }
+                    for mut finding in findings.into_iter().filter(|f| judge_missing || !f.missing)
+                    {
                         let severity = match (finding.severity, uncertain) {
                             (_, Some(why)) if finding.missing || why == NO_CLUSTER_READS => {
                                 finding.message.push_str(why);
@@ -216,6 +260,41 @@ impl Checks {
             }
         }
         broken
+    }
+
+    /// A generator's data file that reads as YAML but does not parse: kustomize copies it
+    /// into the ConfigMap or Secret byte for byte, so only the program reading that data
+    /// can fail on it. (Binary or non-UTF-8 data is fine for a generator.)
+    fn check_data_file(&mut self, file: &Path, reader: &Path, sources: &mut Sources) {
+        if sources.load(file).read_error.is_some() {
+            return;
+        }
+        let Some(Err(error)) = sources.documents(file) else {
+            return;
+        };
+        let error = error.clone();
+        let span = error_span(sources, file, &error);
+        let message = format!(
+            "{}: {} (the file is data of a configMapGenerator or secretGenerator in {}: \
+             kustomize and Flux copy it as text and never parse it)",
+            self.show(file),
+            error.message,
+            self.show(reader)
+        );
+        let diagnostic = at(
+            sources,
+            file,
+            span,
+            codes::YAML_SYNTAX,
+            Severity::Warning,
+            message,
+            Some("here".to_owned()),
+        )
+        .with_help(
+            "the program that reads this ConfigMap or Secret parses it: fix the syntax if it \
+             expects YAML, or exclude the file from the check if it is another format",
+        );
+        self.diagnostics.push(diagnostic);
     }
 
     /// What one kustomization points at: missing entries, escapes, remote bases,
@@ -462,10 +541,7 @@ impl Checks {
             return true;
         };
         let severity = if applied_by_no_cluster {
-            message.push_str(
-                " (no cluster tree of this repository applies this Kustomization: if it is \
-                 retired, delete it)",
-            );
+            message.push_str(NOT_APPLIED);
             Severity::Warning
         } else {
             Severity::Error
@@ -535,12 +611,19 @@ impl Checks {
     }
 
     /// Components and substitution variables of a Flux Kustomization.
+    /// `applied_by_no_cluster` as for [`Checks::check_flux_path`].
     pub fn check_flux_kustomization(
         &mut self,
         ks: &FluxKustomization,
         variable_sources: &[VariableSource],
+        applied_by_no_cluster: bool,
         sources: &mut Sources,
     ) {
+        let (severity, unapplied) = if applied_by_no_cluster {
+            (Severity::Warning, NOT_APPLIED)
+        } else {
+            (Severity::Error, "")
+        };
         let base = paths::join_normalized(
             &self.repo_root,
             ks.path
@@ -548,6 +631,7 @@ impl Checks {
                 .map_or(".", |(p, _)| p.trim_start_matches('/')),
         );
         for (component, span) in &ks.components {
+            let mut missing = false;
             let problem = if paths::is_remote(component) || Path::new(component).is_absolute() {
                 Some(format!(
                     "component `{component}` is not a local relative path; kustomize-controller only accepts local components"
@@ -557,6 +641,7 @@ impl Checks {
                 if paths::escapes_root(&dir, &self.repo_root) {
                     Some(format!("component `{component}` leaves the repository"))
                 } else if !dir.is_dir() && !ks.ignore_missing_components {
+                    missing = true;
                     Some(format!(
                         "component `{component}` does not exist (resolved against spec.path: {})",
                         self.show(&dir)
@@ -566,8 +651,22 @@ impl Checks {
                 }
             };
             if let Some(message) = problem {
-                let d = at(sources, &ks.file, *span, codes::COMPONENT, Severity::Error, message, None)
-                    .with_help("components are directories relative to spec.path; set spec.ignoreMissingComponents to tolerate absent ones");
+                let help = if missing {
+                    "components are directories relative to spec.path; set spec.ignoreMissingComponents to tolerate absent ones"
+                } else {
+                    "components are directories relative to spec.path inside this repository; vendor the component"
+                };
+                let message = format!("{message}{unapplied}");
+                let d = at(
+                    sources,
+                    &ks.file,
+                    *span,
+                    codes::COMPONENT,
+                    severity,
+                    message,
+                    None,
+                )
+                .with_help(help);
                 self.diagnostics.push(d);
                 self.blocked_targets.insert(ks.file.clone());
             }
@@ -582,9 +681,9 @@ impl Checks {
                     &ks.file,
                     variable.name_span,
                     codes::SUBSTITUTION,
-                    Severity::Error,
+                    severity,
                     format!(
-                        "substitution variable `{}` is not a valid name; kustomize-controller fails the whole build",
+                        "substitution variable `{}` is not a valid name; kustomize-controller fails the whole build{unapplied}",
                         variable.name
                     ),
                     None,

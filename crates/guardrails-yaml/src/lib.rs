@@ -7,6 +7,7 @@
 //!
 //! This crate never reads the environment and never prints.
 
+mod go_names;
 mod node;
 mod parse;
 

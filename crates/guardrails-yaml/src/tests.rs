@@ -117,3 +117,39 @@ fn deep_but_real_documents_parse() {
     let text = format!("{text}{}leaf: 1\n", "  ".repeat(100));
     assert!(parse(&text).is_ok());
 }
+
+#[test]
+fn many_aliases_of_one_anchor_parse() {
+    // One anchor reused hundreds of times is ordinary (Go's yaml.v3 accepts it).
+    let mut text = String::from("base: &b {cost: 1, unit: token}\nrules:\n");
+    for i in 0..300 {
+        text.push_str(&format!("  r{i}: *b\n"));
+    }
+    let docs = parse(&text).unwrap();
+    assert_eq!(docs[0].get("rules").unwrap().as_map().unwrap().len(), 300);
+}
+
+#[test]
+fn an_alias_key_ends_where_go_ends_it() {
+    // go-yaml ends a name at `:`, so `*app:` is the alias `app` used as a key, as every
+    // Flux controller reads it; positions stay those of the file.
+    let text = "name: &app web\ncontrollers:\n  *app:\n    image: x\n  other: {*app: 1, b: 2}\n";
+    let docs = parse(text).unwrap();
+    let controllers = docs[0].get("controllers").unwrap();
+    let web = controllers
+        .get("web")
+        .expect("the alias key resolves to `web`");
+    let image = web.get("image").unwrap();
+    assert_eq!((image.span.line, image.span.column), (4, 12));
+    assert_eq!(
+        &text[image.span.offset..image.span.offset + image.span.len],
+        "x"
+    );
+    let b = controllers.at(&["other", "b"]).unwrap();
+    assert_eq!(&text[b.span.offset..b.span.offset + b.span.len], "2");
+    assert_eq!(b.span.column, 23);
+    // A name that is unknown either way is still an error, at the file's position.
+    let error = parse("a: *nothing:\n").unwrap_err();
+    assert!(error.message.contains("anchor"), "{error:?}");
+    assert_eq!(error.line, Some(1));
+}

@@ -1,0 +1,377 @@
+//! What no cluster applies, and what kustomize never parses, breaks no reconciliation.
+//!
+//! Each pattern here made false errors on repositories that reconcile: archives of Flux
+//! Kustomizations, bootstrap helpers and other tools' YAML next to the cluster trees,
+//! generator data that is not YAML, a `flux-system` directory the sync path leaves out,
+//! the flux-instance chart's values in a file of their own, and Go's reading of `*app:`.
+//! A real fault seeded into each tree must still be an error. Every fixture is written
+//! here, for this project.
+
+use serde_json::Value;
+
+use crate::flux_trees::{bootstrap, flux_kustomization};
+use crate::flux_validate::{assert_reported, available, errors, validate};
+use crate::harness::Sandbox;
+
+fn found<'a>(diagnostics: &'a [Value], code: &str, file: &str) -> &'a Value {
+    diagnostics
+        .iter()
+        .find(|d| d["code"] == code && d["file"] == file)
+        .unwrap_or_else(|| panic!("expected {code} in {file}: {diagnostics:?}"))
+}
+
+fn config_map(name: &str, data: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n{data}"
+    )
+}
+
+/// A cluster `prod` applying `./apps/prod`, which lists `web`.
+fn live_cluster(sandbox: &Sandbox) {
+    bootstrap(sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization("apps", "./apps/prod", ""),
+    );
+    sandbox.write("apps/prod/kustomization.yaml", "resources: [web.yaml]\n");
+    sandbox.write(
+        "apps/prod/web.yaml",
+        &flux_kustomization("web", "./apps/web", ""),
+    );
+    sandbox.write("apps/web/kustomization.yaml", "resources: [config.yaml]\n");
+    sandbox.write("apps/web/config.yaml", &config_map("web", "  mode: live\n"));
+}
+
+#[test]
+fn generator_data_is_text_kustomize_never_parses() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // An application's own format in a `.yaml` file: a custom tag on an alias, which no
+    // YAML parser accepts, and a document that looks like an object without a name.
+    sandbox.write(
+        "apps/web/kustomization.yaml",
+        "resources: [config.yaml]\nconfigMapGenerator:\n  - name: blueprints\n    files:\n      - rules.yaml\n",
+    );
+    sandbox.write(
+        "apps/web/rules.yaml",
+        "kind: Deployment\nentries:\n  - target: !Find *missing\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let warning = found(&diagnostics, "yaml::syntax", "apps/web/rules.yaml");
+    assert_eq!(warning["severity"], "warning");
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("configMapGenerator") && message.contains("apps/web/kustomization.yaml"),
+        "{message}"
+    );
+    assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
+    // The same file listed as a resource is a manifest: an error that breaks the build.
+    sandbox.write(
+        "apps/web/kustomization.yaml",
+        "resources: [config.yaml, rules.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(&diagnostics, "yaml::syntax", "apps/web/rules.yaml", 3);
+}
+
+#[test]
+fn an_alias_used_as_a_key_is_read_as_the_controllers_read_it() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // go-yaml ends an alias name at `:`; YAML 1.2 would read the alias `app:`.
+    sandbox.write(
+        "apps/web/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: &app web\n  namespace: default\ndata:\n  *app: enabled\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{diagnostics:?}", run.all());
+    // A fault after the alias is still found, on its own line.
+    sandbox.write(
+        "apps/web/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: &app web\n  namespace: default\ndata:\n  *app: enabled\n  broken: [\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = found(&diagnostics, "yaml::syntax", "apps/web/config.yaml");
+    assert_eq!(error["severity"], "error");
+}
+
+#[test]
+fn what_no_cluster_tree_reaches_is_a_warning_that_says_so() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // An archived app: its Flux Kustomization names a component that is gone, and its
+    // directory a resource that is gone.
+    sandbox.write(
+        "archive/old/ks.yaml",
+        &flux_kustomization(
+            "old",
+            "./archive/old/app",
+            "  components:\n    - ../../components/gone\n",
+        ),
+    );
+    sandbox.write(
+        "archive/old/app/kustomization.yaml",
+        "resources: [gone.yaml]\n",
+    );
+    // A template for another tool, not YAML until it is rendered.
+    sandbox.write(
+        "templates/node.yaml",
+        "machine:\n  install:\n{{ if .Wipe }}\n    wipe: true\n{{ end }}\n",
+    );
+    // A bootstrap overlay applied by hand after a secret manager fills its placeholders.
+    sandbox.write(
+        "bootstrap/secrets/kustomization.yaml",
+        "resources: [secret.yaml]\n",
+    );
+    sandbox.write(
+        "bootstrap/secrets/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\n  namespace: default\ndata:\n  token: ref+vault://kv/token\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    for (code, file) in [
+        ("flux::component", "archive/old/ks.yaml"),
+        (
+            "kustomize::missing-path",
+            "archive/old/app/kustomization.yaml",
+        ),
+        ("yaml::syntax", "templates/node.yaml"),
+        ("k8s::schema", "bootstrap/secrets/secret.yaml"),
+    ] {
+        let warning = found(&diagnostics, code, file);
+        assert_eq!(warning["severity"], "warning", "{warning}");
+        assert!(
+            warning["message"]
+                .as_str()
+                .unwrap()
+                .contains("no cluster tree"),
+            "{warning}"
+        );
+    }
+    // Listed by the live cluster, the archived app's faults are errors again.
+    sandbox.write(
+        "apps/prod/kustomization.yaml",
+        "resources: [web.yaml, ../../archive/old/ks.yaml]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let component = found(&diagnostics, "flux::component", "archive/old/ks.yaml");
+    assert_eq!(component["severity"], "error", "{component}");
+}
+
+#[test]
+fn a_disabled_app_is_not_judged_without_the_variables_its_parent_would_give() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // The cluster's parent patches substituteFrom into every child; this app's entry is
+    // commented out, so nothing applies it and nothing says what it would substitute.
+    sandbox.write(
+        "apps/prod/kustomization.yaml",
+        "resources:\n  - web.yaml\n  # - ../chat/ks.yaml\n",
+    );
+    sandbox.write(
+        "apps/chat/ks.yaml",
+        &flux_kustomization(
+            "chat",
+            "./apps/chat/app",
+            "  postBuild:\n    substitute:\n      APP: chat\n",
+        ),
+    );
+    sandbox.write(
+        "apps/chat/app/kustomization.yaml",
+        "resources: [config.yaml]\n",
+    );
+    sandbox.write(
+        "apps/chat/app/config.yaml",
+        &config_map("chat", "  url: https://${APP}.${DOMAIN}\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "flux::unresolved-variable"),
+        "{diagnostics:?}"
+    );
+}
+
+#[test]
+fn a_flux_system_directory_its_sync_path_leaves_out_is_not_a_second_cluster() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // `clusters/prod` lists its Kustomizations but not `flux-system`: the sync still
+    // applies `./clusters/prod`, once.
+    sandbox.write(
+        "clusters/prod/kustomization.yaml",
+        "resources: [apps.yaml]\n",
+    );
+    // A seeded fault in the live tree.
+    sandbox.write(
+        "apps/web/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: default\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let faults: Vec<&Value> = errors(&diagnostics);
+    assert_eq!(faults.len(), 1, "{diagnostics:?}");
+    // One cluster: what the fault breaks needs no cluster name.
+    let breaks = faults[0]["breaks"].to_string();
+    assert!(breaks.contains("flux-system/web"), "{breaks}");
+    assert!(!breaks.contains("clusters/prod/flux-system"), "{breaks}");
+}
+
+#[test]
+fn flux_instance_values_in_a_file_of_their_own_start_the_cluster_tree() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // The flux-instance chart reads its values from a generated ConfigMap; the values
+    // say which path the cluster syncs.
+    sandbox.write(
+        "infra/flux-instance/kustomization.yaml",
+        "resources: [helmrelease.yaml]\nconfigMapGenerator:\n  - name: flux-instance-values\n    namespace: flux-system\n    files:\n      - values.yaml\n",
+    );
+    sandbox.write(
+        "infra/flux-instance/helmrelease.yaml",
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: flux-instance\n  namespace: flux-system\nspec:\n  interval: 1h\n  chart:\n    spec:\n      chart: flux-instance\n      sourceRef:\n        kind: HelmRepository\n        name: controlplaneio\n  valuesFrom:\n    - kind: ConfigMap\n      name: flux-instance-values\n",
+    );
+    sandbox.write(
+        "infra/flux-instance/values.yaml",
+        "instance:\n  distribution:\n    version: 2.x\n  sync:\n    kind: GitRepository\n    url: https://example.test/fleet.git\n    ref: refs/heads/main\n    path: clusters/staging\n",
+    );
+    // The cluster's parent patches substituteFrom into every child.
+    sandbox.write(
+        "clusters/staging/settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  DOMAIN: staging.example.test\n",
+    );
+    sandbox.write(
+        "clusters/staging/apps.yaml",
+        &flux_kustomization(
+            "apps",
+            "./apps/staging",
+            "  patches:\n    - target:\n        kind: Kustomization\n      patch: |\n        - op: add\n          path: /spec/postBuild\n          value:\n            substituteFrom:\n              - kind: ConfigMap\n                name: cluster-settings\n",
+        ),
+    );
+    // The cluster lists the common apps one by one, never `apps/common` itself.
+    sandbox.write(
+        "apps/staging/kustomization.yaml",
+        "resources: [../common/chat]\n",
+    );
+    sandbox.write("apps/common/kustomization.yaml", "resources: [chat]\n");
+    sandbox.write(
+        "apps/common/chat/kustomization.yaml",
+        "resources: [ks.yaml]\n",
+    );
+    sandbox.write(
+        "apps/common/chat/ks.yaml",
+        &flux_kustomization("chat", "./apps/common/chat/app", ""),
+    );
+    sandbox.write(
+        "apps/common/chat/app/kustomization.yaml",
+        "resources: [config.yaml]\n",
+    );
+    sandbox.write(
+        "apps/common/chat/app/config.yaml",
+        &config_map("chat", "  url: https://chat.${DOMAIN}\n"),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{diagnostics:?}", run.all());
+    // A variable the cluster does not define is a real fault of the live tree.
+    sandbox.write(
+        "apps/common/chat/app/config.yaml",
+        &config_map(
+            "chat",
+            "  url: https://chat.${DOMAIN}\n  region: ${REGION}\n",
+        ),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let unresolved = found(
+        &diagnostics,
+        "flux::unresolved-variable",
+        "apps/common/chat/app/config.yaml",
+    );
+    assert_eq!(unresolved["severity"], "error");
+    assert_eq!(unresolved["line"], 8);
+}
+
+#[test]
+fn an_app_kustomization_beside_its_resources_is_not_a_sync_object() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // `ks.yaml` sits inside its own spec.path, but that directory's kustomization does not
+    // list it: it is an app, disabled in its parent, not a sync object applying itself.
+    sandbox.write(
+        "apps/prod/kustomization.yaml",
+        "resources:\n  - web.yaml\n  # - ../backup/ks.yaml\n",
+    );
+    sandbox.write(
+        "apps/backup/ks.yaml",
+        &flux_kustomization("backup", "./apps/backup", ""),
+    );
+    sandbox.write(
+        "apps/backup/kustomization.yaml",
+        "resources: [config.yaml, values.yaml]\n",
+    );
+    sandbox.write(
+        "apps/backup/config.yaml",
+        &config_map("backup", "  schedule: daily\n"),
+    );
+    // Not an object: values someone meant for substitution.
+    sandbox.write(
+        "apps/backup/values.yaml",
+        "APP: backup\nNAMESPACE: default\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let warning = assert_reported(
+        &diagnostics,
+        "k8s::missing-field",
+        "apps/backup/values.yaml",
+        1,
+    );
+    assert_eq!(warning["severity"], "warning", "{warning}");
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("no cluster tree"),
+        "{warning}"
+    );
+    // Enabled again, the same fault is an error at the same line.
+    sandbox.write(
+        "apps/prod/kustomization.yaml",
+        "resources:\n  - web.yaml\n  - ../backup/ks.yaml\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = assert_reported(
+        &diagnostics,
+        "k8s::missing-field",
+        "apps/backup/values.yaml",
+        1,
+    );
+    assert_eq!(error["severity"], "error", "{error}");
+}
