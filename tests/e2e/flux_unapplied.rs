@@ -375,3 +375,43 @@ fn an_app_kustomization_beside_its_resources_is_not_a_sync_object() {
     );
     assert_eq!(error["severity"], "error", "{error}");
 }
+
+#[test]
+fn a_plugin_in_an_overlay_no_flux_tree_applies_is_not_validated_not_refused() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // A plain overlay a task runner builds with `kustomize build --enable-alpha-plugins`.
+    sandbox.write(
+        "deploy/kustomization.yaml",
+        "resources: [config.yaml]\ntransformers: [inject.yaml]\n",
+    );
+    sandbox.write("deploy/config.yaml", &config_map("web", "  mode: live\n"));
+    sandbox.write(
+        "deploy/inject.yaml",
+        "apiVersion: example.test/v1\nkind: Inject\nmetadata:\n  name: inject\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./inject.sh\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let warning = found(
+        &diagnostics,
+        "kustomize::plugin",
+        "deploy/kustomization.yaml",
+    );
+    assert_eq!(warning["severity"], "warning", "{warning}");
+    // Applied by a Flux Kustomization, kustomize-controller refuses it.
+    bootstrap(&sandbox, "prod");
+    sandbox.write(
+        "clusters/prod/deploy.yaml",
+        &flux_kustomization("deploy", "./deploy", ""),
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = found(
+        &diagnostics,
+        "kustomize::plugin",
+        "deploy/kustomization.yaml",
+    );
+    assert_eq!(error["severity"], "error", "{error}");
+}

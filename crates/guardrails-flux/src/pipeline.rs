@@ -131,7 +131,7 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
     // (Flux's multi-tenancy lockdown) or by a FluxInstance's multitenant profile.
     let remote_bases_forbidden = inventory.yaml_files.iter().any(|file| {
         sources.load(file).text().is_some_and(|text| {
-            text.contains("--no-remote-bases=true") || text.contains("multitenant: true")
+            written(text, "--no-remote-bases=true") || written(text, "multitenant: true")
         })
     });
     let patch_files: BTreeSet<PathBuf> = graph
@@ -209,6 +209,19 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         variable_sources,
         wanted,
     }
+}
+
+/// Whether `needle` is written in `text` outside comments (a commented-out patch of the
+/// controller's arguments configures nothing).
+fn written(text: &str, needle: &str) -> bool {
+    text.contains(needle)
+        && text.lines().any(|line| {
+            let code = match line.find(" #") {
+                Some(at) => &line[..at],
+                None => line,
+            };
+            !code.trim_start().starts_with('#') && code.contains(needle)
+        })
 }
 
 /// Files read only by generators' `files:` and `envs:` (kustomize loads them as bytes
@@ -647,6 +660,26 @@ mod tests {
             .iter()
             .map(|&t| paths::display(&plan.targets[t].dir, &plan.repo_root))
             .collect()
+    }
+
+    #[test]
+    fn a_commented_out_setting_is_not_written() {
+        assert!(written(
+            "args:\n  - --no-remote-bases=true\n",
+            "--no-remote-bases=true"
+        ));
+        assert!(!written(
+            "#  - --no-remote-bases=true\n",
+            "--no-remote-bases=true"
+        ));
+        assert!(!written(
+            "x: 1 # --no-remote-bases=true\n",
+            "--no-remote-bases=true"
+        ));
+        assert!(written(
+            "a: 1\n  multitenant: true # lockdown\n",
+            "multitenant: true"
+        ));
     }
 
     #[test]

@@ -318,7 +318,14 @@ impl Checks {
             let entry = &input.entry;
             let finding = match resolved {
                 Resolved::File(path) if input.kind.accepts_directory() || !path.is_dir() => {
-                    self.check_plugin_file(input.kind, path, input.span, &file, sources);
+                    self.check_plugin_file(
+                        input.kind,
+                        path,
+                        input.span,
+                        &file,
+                        applied_by_flux,
+                        sources,
+                    );
                     None
                 }
                 Resolved::File(_) | Resolved::Kustomization(_) => None,
@@ -442,12 +449,13 @@ impl Checks {
         for plugin in &kustomization.inline_plugins {
             if let Some(reason) = plugin_reason(&plugin.text) {
                 blocked = true;
+                let (severity, reason) = plugin_severity(applied_by_flux, reason);
                 let d = at(
                     sources,
                     &file,
                     plugin.span,
                     codes::PLUGIN,
-                    Severity::Error,
+                    severity,
                     reason,
                     None,
                 )
@@ -466,6 +474,7 @@ impl Checks {
         path: &Path,
         span: Span,
         kustomization_file: &Path,
+        applied_by_flux: bool,
         sources: &mut Sources,
     ) {
         if !matches!(
@@ -478,12 +487,13 @@ impl Checks {
             return;
         };
         if let Some(reason) = plugin_reason(&text) {
+            let (severity, reason) = plugin_severity(applied_by_flux, reason);
             let d = at(
                 sources,
                 kustomization_file,
                 span,
                 codes::PLUGIN,
-                Severity::Error,
+                severity,
                 format!("{reason} ({})", self.show(path)),
                 None,
             )
@@ -760,6 +770,22 @@ fn remote_file(kind: guardrails_kustomize::kustomization::InputKind, entry: &str
 const PLUGIN_HELP: &str = "kustomize-controller builds without plugins (no exec, container or \
     alpha KRM functions, no Helm); use built-in generators and transformers, or render the \
     output into the repository";
+
+/// A plugin kustomize-controller refuses fails a Flux build; an overlay no Flux
+/// Kustomization applies is built by other tools (`kustomize build
+/// --enable-alpha-plugins`), so there it is a warning that it was not validated.
+fn plugin_severity(applied_by_flux: bool, reason: String) -> (Severity, String) {
+    if applied_by_flux {
+        (Severity::Error, reason)
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "{reason}: this overlay, which no Flux Kustomization applies, was not validated"
+            ),
+        )
+    }
+}
 
 /// Why a generator/transformer configuration would be refused: it names an exec or
 /// container KRM function, or a plugin kind that is not built in.
