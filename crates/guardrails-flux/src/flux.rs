@@ -47,6 +47,16 @@ impl FluxKustomization {
         dir != repo_root && self.file.starts_with(&dir)
     }
 
+    /// Whether `repo` is the GitRepository this Kustomization's `sourceRef` names (its
+    /// namespace defaults to the Kustomization's; an unknown namespace matches).
+    pub fn sources_from(&self, repo: &GitRepository) -> bool {
+        let namespace = self.source_namespace.as_ref().or(self.namespace.as_ref());
+        self.source_name.as_deref() == Some(repo.name.as_str())
+            && (namespace.is_none()
+                || repo.namespace.is_none()
+                || repo.namespace.as_ref() == namespace)
+    }
+
     pub fn display_name(&self) -> String {
         match &self.namespace {
             Some(ns) => format!("{ns}/{}", self.name),

@@ -666,14 +666,7 @@ impl Plan {
     /// ignore rules), else the one written nearest to the Kustomization's file (an entry
     /// point's source is written beside it).
     fn source_ignore_of(&self, index: usize, ks: &FluxKustomization) -> Option<String> {
-        let name = ks.source_name.as_deref()?;
-        let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
-        let matches = |r: &&GitRepository| {
-            r.name == name
-                && (namespace.is_none()
-                    || r.namespace.is_none()
-                    || r.namespace.as_ref() == namespace)
-        };
+        let matches = |r: &&GitRepository| ks.sources_from(r);
         let cluster = self.flux_cluster.get(index).map(|&c| &self.clusters[c]);
         let nearness = |r: &&GitRepository| {
             r.file

@@ -585,13 +585,7 @@ impl Plan {
         if self.own_sources.contains(name) {
             return Ok(());
         }
-        let namespace = ks.source_namespace.as_ref().or(ks.namespace.as_ref());
-        let matches = |r: &&GitRepository| {
-            r.name == name
-                && (namespace.is_none()
-                    || r.namespace.is_none()
-                    || r.namespace.as_ref() == namespace)
-        };
+        let matches = |r: &&GitRepository| ks.sources_from(r);
         let applied = &self.clusters[cluster].repos;
         let Some(repo) = applied
             .iter()
