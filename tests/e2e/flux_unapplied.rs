@@ -415,3 +415,40 @@ fn a_plugin_in_an_overlay_no_flux_tree_applies_is_not_validated_not_refused() {
     );
     assert_eq!(error["severity"], "error", "{error}");
 }
+
+#[test]
+fn a_flux_system_kustomization_a_sync_object_applies_is_not_a_second_cluster() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // `cluster` applies `./kubernetes/flux` (no kustomization file: every manifest under
+    // it), which holds the `flux-system` Kustomization that applies the apps.
+    sandbox.write(
+        "kubernetes/flux/config/cluster.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.test/fleet\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./kubernetes/flux\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    sandbox.write(
+        "kubernetes/flux/cluster/ks.yaml",
+        &flux_kustomization("flux-system", "./kubernetes/apps", ""),
+    );
+    sandbox.write(
+        "kubernetes/apps/kustomization.yaml",
+        "resources: [config.yaml]\n",
+    );
+    // A seeded fault, to be reported once.
+    sandbox.write(
+        "kubernetes/apps/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\ndata:\n  replicas: [2]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let faults: Vec<&Value> = errors(&diagnostics);
+    assert_eq!(faults.len(), 1, "{diagnostics:?}");
+    assert_reported(
+        &diagnostics,
+        "k8s::schema",
+        "kubernetes/apps/config.yaml",
+        7,
+    );
+}

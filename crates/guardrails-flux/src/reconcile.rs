@@ -160,6 +160,23 @@ impl Plan {
             })
             .chain(inputs.instances)
             .collect();
+        // An entry point that another one's build holds, and not the other way round (a
+        // `flux-system` Kustomization written under the directory a sync object named
+        // `cluster` applies), is that tree's child: a root of its own, it would be a second
+        // cluster repeating every finding.
+        let same =
+            |a: &FluxKustomization, b: &FluxKustomization| a.file == b.file && a.name == b.name;
+        let bootstraps: Vec<&FluxKustomization> = bootstraps
+            .iter()
+            .copied()
+            .filter(|inner| {
+                !bootstraps.iter().any(|outer| {
+                    !same(outer, inner)
+                        && self.build_holds(outer, &inner.file)
+                        && !self.build_holds(inner, &outer.file)
+                })
+            })
+            .collect();
         // A Kustomization of an artifact this checkout may be (not one pushed from it):
         // the hook cannot follow that tree, which may apply and patch what it finds.
         self.unfollowed_tree = inputs.file_kustomizations.iter().any(|ks| {
@@ -688,17 +705,32 @@ impl Plan {
     /// applies it, or nothing does. Without a kustomization file, kustomize-controller
     /// generates one that takes every manifest under the path.
     fn own_build_holds(&self, ks: &FluxKustomization) -> bool {
+        self.build_holds(ks, &ks.file)
+    }
+
+    /// Whether the build of `ks`'s `spec.path` in this checkout reads `file`: the
+    /// kustomization's closure there, or, without a kustomization file, anything under
+    /// the path (kustomize-controller generates one that takes every manifest).
+    fn build_holds(&self, ks: &FluxKustomization, file: &Path) -> bool {
         let Some((path, _)) = &ks.path else {
             return false;
         };
+        if path.contains("${")
+            || ks
+                .source_kind
+                .as_deref()
+                .is_some_and(|kind| kind != "GitRepository")
+        {
+            return false;
+        }
         let dir = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
         match self.graph.index_of_dir(&dir) {
             Some(k) => {
                 let mut closure = BTreeSet::new();
                 self.graph.closure_files(k, &mut closure);
-                closure.contains(&ks.file)
+                closure.contains(file)
             }
-            None => true,
+            None => file.starts_with(&dir),
         }
     }
 
