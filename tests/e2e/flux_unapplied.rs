@@ -452,3 +452,201 @@ fn a_flux_system_kustomization_a_sync_object_applies_is_not_a_second_cluster() {
         7,
     );
 }
+
+#[test]
+fn entry_points_whose_trees_nest_are_one_cluster() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // The operator syncs `kubernetes/flux/cluster`; an older sync object `cluster` still
+    // applies all of `kubernetes/flux` (no kustomization file: every manifest under it),
+    // which holds that same tree.
+    sandbox.write(
+        "kubernetes/flux/config/cluster.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./kubernetes/flux\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    sandbox.write(
+        "kubernetes/flux/cluster/ks.yaml",
+        &flux_kustomization("cluster-apps", "./kubernetes/apps", ""),
+    );
+    sandbox.write(
+        "kubernetes/operator/instance.yaml",
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.x\n    registry: ghcr.io/fluxcd\n  sync:\n    kind: GitRepository\n    url: https://example.test/fleet.git\n    ref: refs/heads/main\n    path: kubernetes/flux/cluster\n",
+    );
+    sandbox.write(
+        "kubernetes/apps/kustomization.yaml",
+        "resources: [config.yaml]\n",
+    );
+    // A seeded fault, to be reported once, in one cluster.
+    sandbox.write(
+        "kubernetes/apps/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\ndata:\n  replicas: [2]\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all", "-v"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let faults: Vec<&Value> = errors(&diagnostics);
+    assert_eq!(faults.len(), 1, "{diagnostics:?}");
+    assert_reported(
+        &diagnostics,
+        "k8s::schema",
+        "kubernetes/apps/config.yaml",
+        7,
+    );
+    // Both really apply `cluster-apps`, as the controller sees it: that is said once.
+    let owners: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "flux::two-owners")
+        .collect();
+    assert_eq!(owners.len(), 1, "{owners:?}");
+    assert_eq!(owners[0]["file"], "kubernetes/flux/cluster/ks.yaml");
+    assert_eq!(owners[0]["severity"], "warning");
+}
+
+/// A ConfigMap with a list where a string must be: a fault the API server refuses.
+fn faulty_config(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  replicas: [2]\n"
+    )
+}
+
+#[test]
+fn a_live_tree_stays_checked_when_what_else_might_apply_it_is_unknown() {
+    if !available() {
+        return;
+    }
+    // 1. A sync object whose own build is not rendered (a remote base) holds the
+    //    `flux-system` Kustomization that applies the apps: the apps are still a cluster's.
+    let sandbox = Sandbox::empty();
+    sandbox.write(
+        "kubernetes/flux/config/cluster.yaml",
+        &format!(
+            "{}---\n{}",
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.test/fleet\n  ref:\n    branch: main\n",
+            flux_kustomization("cluster", "./kubernetes/flux", "")
+        ),
+    );
+    sandbox.write(
+        "kubernetes/flux/cluster/ks.yaml",
+        &flux_kustomization("flux-system", "./kubernetes/apps", ""),
+    );
+    sandbox.write(
+        "kubernetes/flux/install/kustomization.yaml",
+        "resources: [https://example.test/flux/install.yaml]\n",
+    );
+    sandbox.write(
+        "kubernetes/apps/kustomization.yaml",
+        "resources: [config.yaml]\n",
+    );
+    sandbox.write("kubernetes/apps/config.yaml", &faulty_config("web"));
+    for args in [&["--all"][..], &["kubernetes/apps/config.yaml"][..]] {
+        let (run, diagnostics) = validate(&sandbox, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        let error = assert_reported(
+            &diagnostics,
+            "k8s::schema",
+            "kubernetes/apps/config.yaml",
+            7,
+        );
+        assert_eq!(error["severity"], "error");
+    }
+
+    // 2. Apps a ResourceSet generates Kustomizations for (from templates the hook does
+    //    not expand) may be applied: their faults stay errors.
+    let sandbox = Sandbox::empty();
+    sandbox.write(
+        "clusters/prod/flux-instance.yaml",
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.x\n    registry: ghcr.io/fluxcd\n  sync:\n    kind: GitRepository\n    url: https://example.test/fleet.git\n    ref: refs/heads/main\n    path: clusters/prod\n",
+    );
+    sandbox.write(
+        "clusters/prod/kustomization.yaml",
+        "resources: [flux-instance.yaml, apps.yaml]\n",
+    );
+    sandbox.write(
+        "clusters/prod/apps.yaml",
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  inputs:\n    - name: web\n  resources:\n    - apiVersion: kustomize.toolkit.fluxcd.io/v1\n      kind: Kustomization\n      metadata:\n        name: << inputs.name >>\n        namespace: flux-system\n      spec:\n        interval: 10m\n        path: ./apps/<< inputs.name >>\n        prune: true\n        sourceRef:\n          kind: GitRepository\n          name: flux-system\n",
+    );
+    sandbox.write("apps/web/kustomization.yaml", "resources: [config.yaml]\n");
+    sandbox.write("apps/web/config.yaml", &faulty_config("web"));
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(&diagnostics, "k8s::schema", "apps/web/config.yaml", 7);
+
+    // 3. A vendored flux-instance chart's default values (`url: ""`, `path: ""`) sync
+    //    nothing: they start no tree at the repository's top.
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    sandbox.write(
+        "charts/flux-instance/values.yaml",
+        "instance:\n  sync:\n    kind: GitRepository\n    url: \"\"\n    ref: \"\"\n    path: \"\"\n",
+    );
+    sandbox.write("apps/web/config.yaml", &faulty_config("web"));
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = assert_reported(&diagnostics, "k8s::schema", "apps/web/config.yaml", 7);
+    assert_eq!(error["severity"], "error");
+}
+
+#[test]
+fn a_sync_pair_its_cluster_kustomization_leaves_out_is_still_the_cluster_root() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    // `staging` (not `flux-system`) syncs ./clusters/staging, written beside its
+    // GitRepository; the cluster's kustomization does not list `flux-system/`.
+    sandbox.write(
+        "clusters/staging/flux-system/gotk-sync.yaml",
+        &format!(
+            "{}---\n{}",
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.test/fleet\n  ref:\n    branch: main\n",
+            flux_kustomization("staging", "./clusters/staging", "").replace("name: flux-system\n", "name: fleet\n")
+        ),
+    );
+    sandbox.write(
+        "clusters/staging/kustomization.yaml",
+        "resources: [apps.yaml]\n",
+    );
+    sandbox.write(
+        "clusters/staging/apps.yaml",
+        &flux_kustomization("apps", "./apps/staging", "")
+            .replace("    name: flux-system\n", "    name: fleet\n"),
+    );
+    sandbox.write(
+        "apps/staging/kustomization.yaml",
+        "resources: [config.yaml]\n",
+    );
+    sandbox.write("apps/staging/config.yaml", &faulty_config("web"));
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = assert_reported(&diagnostics, "k8s::schema", "apps/staging/config.yaml", 7);
+    assert_eq!(error["severity"], "error");
+}
+
+#[test]
+fn generator_data_under_a_generated_flux_build_is_still_its_manifest() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    live_cluster(&sandbox);
+    // `./apps/raw` has no kustomization: kustomize-controller takes every manifest there,
+    // even one another kustomization also loads as generator data.
+    sandbox.write(
+        "apps/prod/kustomization.yaml",
+        "resources: [web.yaml, raw.yaml]\n",
+    );
+    sandbox.write(
+        "apps/prod/raw.yaml",
+        &flux_kustomization("raw", "./apps/raw", ""),
+    );
+    sandbox.write("apps/raw/config.yaml", &faulty_config("raw"));
+    sandbox.write(
+        "apps/web/kustomization.yaml",
+        "resources: [config.yaml]\nconfigMapGenerator:\n  - name: copies\n    files:\n      - ../raw/config.yaml\n",
+    );
+    let (run, diagnostics) = validate(&sandbox, &["--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = assert_reported(&diagnostics, "k8s::schema", "apps/raw/config.yaml", 7);
+    assert_eq!(error["severity"], "error");
+}

@@ -239,8 +239,12 @@ pub fn flux_instance_sync(file: &std::path::Path, doc: &Node) -> Option<FluxKust
     } else if doc.get("kind").is_none() && doc.get("apiVersion").is_none() {
         // The flux-instance chart's values in a file of their own (a ConfigMap that the
         // HelmRelease reads with valuesFrom): `instance.sync` with the repository's URL.
+        // A vendored chart's own defaults (`url: ""`, `path: ""`) sync nothing.
         let sync = doc.at(&["instance", "sync"])?;
-        sync.get("url")?;
+        let written = |key| sync.str_at(&[key]).is_some_and(|v| !v.trim().is_empty());
+        if !written("url") || !written("path") {
+            return None;
+        }
         sync
     } else {
         return None;

@@ -146,7 +146,7 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         })
         .map(|input| input.path.clone())
         .collect();
-    let data_files = data_files(&graph);
+    let mut data_files = data_files(&graph);
 
     let mut file_kustomizations = Vec::new();
     let mut instances = Vec::new();
@@ -156,8 +156,6 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
         if patch_files.contains(file) || inventory.helm_templates.contains(file) {
             continue;
         }
-        // Generator data holds no objects, but may hold the flux-instance chart's values.
-        let data = data_files.contains_key(file);
         let interesting = sources.load(file).text().is_some_and(|text| {
             text.contains(flux::KUSTOMIZE_GROUP)
                 || text.contains("GitRepository")
@@ -172,9 +170,7 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
             continue;
         };
         for doc in docs {
-            if data {
-                instances.extend(flux::flux_instance_sync(file, doc));
-            } else if let Some(ks) = flux::flux_kustomization(file, doc) {
+            if let Some(ks) = flux::flux_kustomization(file, doc) {
                 file_kustomizations.push(ks);
             } else if let Some(repo) = flux::git_repository(file, doc) {
                 repositories.push(repo);
@@ -185,6 +181,14 @@ pub fn discover(repo_root: &Path, root: &Path) -> Discovered {
             }
         }
     }
+    // A file under the path of a Flux Kustomization without a kustomization file is a
+    // manifest of the build kustomize-controller generates there, whatever else loads it
+    // as data; the rest of the generator data holds no objects (only, perhaps, the
+    // flux-instance chart's values).
+    data_files.retain(|file, _| !generated_manifest(file, &file_kustomizations, &graph, repo_root));
+    file_kustomizations.retain(|ks| !data_files.contains_key(&ks.file));
+    repositories.retain(|repo| !data_files.contains_key(&repo.file));
+    variable_sources.retain(|vars| !data_files.contains_key(&vars.file));
     let mut wanted = reconcile::Wanted::default();
     for file in &inventory.yaml_files {
         let mentions = sources
@@ -222,6 +226,33 @@ fn written(text: &str, needle: &str) -> bool {
             };
             !code.trim_start().starts_with('#') && code.contains(needle)
         })
+}
+
+/// Whether `file` is one of the manifests kustomize-controller's generated kustomization
+/// takes for a Flux Kustomization whose `spec.path` has no kustomization file: every YAML
+/// file under it, but not below a sub-directory with a kustomization of its own (that
+/// directory is taken whole).
+fn generated_manifest(
+    file: &Path,
+    kustomizations: &[FluxKustomization],
+    graph: &Graph,
+    repo_root: &Path,
+) -> bool {
+    kustomizations.iter().any(|ks| {
+        let Some((path, _)) = &ks.path else {
+            return false;
+        };
+        if path.contains("${") {
+            return false;
+        }
+        let root = paths::join_normalized(repo_root, path.trim_start_matches('/'));
+        file.starts_with(&root)
+            && file
+                .ancestors()
+                .skip(1)
+                .take_while(|dir| dir.starts_with(&root))
+                .all(|dir| graph.index_of_dir(dir).is_none())
+    })
 }
 
 /// Files read only by generators' `files:` and `envs:` (kustomize loads them as bytes
@@ -406,7 +437,7 @@ pub fn check_sources(
             checks.check_flux_kustomization(
                 &plan.flux[index],
                 &plan.flux_vars[index],
-                plan.applied_by_no_cluster(index),
+                plan.surely_unapplied(index),
                 &mut plan.sources,
             );
         }

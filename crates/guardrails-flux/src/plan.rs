@@ -490,6 +490,16 @@ impl Plan {
             && self.clusters[self.flux_cluster[index]].out_of_band
     }
 
+    /// Whether Flux Kustomization `index` is surely applied by nothing: the repository
+    /// bootstraps its clusters, none of their trees applies it, and no tree the hook cannot
+    /// follow (an OCI artifact, a ResourceSet's generated Kustomizations) might. What fails
+    /// only there breaks no reconciliation.
+    pub fn surely_unapplied(&self, index: usize) -> bool {
+        self.has_entry_points
+            && !self.unfollowed_tree
+            && self.clusters[self.flux_cluster[index]].out_of_band
+    }
+
     /// Whether only Flux builds that no cluster tree applies read `file` (an archived
     /// app's own kustomization): what breaks there breaks no reconciliation.
     pub fn read_only_by_unapplied(&self, file: &Path) -> bool {
@@ -499,9 +509,8 @@ impl Plan {
             .filter(|t| t.closure.contains(file))
             .peekable();
         readers.peek().is_some()
-            && readers.all(|t| {
-                !t.flux.is_empty() && t.flux.iter().all(|&f| self.applied_by_no_cluster(f))
-            })
+            && readers
+                .all(|t| !t.flux.is_empty() && t.flux.iter().all(|&f| self.surely_unapplied(f)))
     }
 
     /// Plans the build of Flux Kustomization `index` (its source is this checkout);
@@ -794,7 +803,7 @@ impl Plan {
                 orphans.insert(file, source_checks::ORPHAN);
             } else if self.ignored_by_own_sources(&file) {
                 orphans.insert(file, source_checks::IGNORED_BY_SOURCE);
-            } else if self.has_entry_points && !reached.contains(&file) {
+            } else if self.has_entry_points && !self.unfollowed_tree && !reached.contains(&file) {
                 // The repository bootstraps its clusters and none of them reaches this
                 // overlay (an archive, a bootstrap helper, another tool's kustomization).
                 orphans.insert(file, source_checks::NO_CLUSTER_READS);

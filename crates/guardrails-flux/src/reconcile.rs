@@ -155,27 +155,11 @@ impl Plan {
             .filter(|ks| {
                 is_bootstrap(ks)
                     || (ks.applies_itself(&repo_root)
-                        && self.own_build_holds(ks)
+                        && (self.own_build_holds(ks)
+                            || written_as_sync(ks, inputs.file_repositories))
                         && !bootstrap_dirs.iter().any(|d| ks.file.starts_with(d)))
             })
             .chain(inputs.instances)
-            .collect();
-        // An entry point that another one's build holds, and not the other way round (a
-        // `flux-system` Kustomization written under the directory a sync object named
-        // `cluster` applies), is that tree's child: a root of its own, it would be a second
-        // cluster repeating every finding.
-        let same =
-            |a: &FluxKustomization, b: &FluxKustomization| a.file == b.file && a.name == b.name;
-        let bootstraps: Vec<&FluxKustomization> = bootstraps
-            .iter()
-            .copied()
-            .filter(|inner| {
-                !bootstraps.iter().any(|outer| {
-                    !same(outer, inner)
-                        && self.build_holds(outer, &inner.file)
-                        && !self.build_holds(inner, &outer.file)
-                })
-            })
             .collect();
         // A Kustomization of an artifact this checkout may be (not one pushed from it):
         // the hook cannot follow that tree, which may apply and patch what it finds.
@@ -185,10 +169,43 @@ impl Plan {
                 .is_some_and(|kind| kind != "GitRepository")
                 && self.artifact_dir(ks).is_none()
         });
+        // A Flux Operator ResourceSet generates Kustomizations from templates the hook
+        // does not expand: the trees they start are not followed either.
+        let yaml_files = self.yaml_files.clone();
+        self.unfollowed_tree |= yaml_files.iter().any(|file| {
+            self.sources.load(file).text().is_some_and(|text| {
+                text.contains("kind: ResourceSet") && text.contains("fluxcd.controlplane.io/")
+            })
+        });
+        // Entry points whose trees nest are one cluster, each still a root (so that one
+        // whose build cannot be rendered leaves the other's tree checked): a `flux-system`
+        // Kustomization written under the directory a sync object `cluster` applies, or a
+        // FluxInstance syncing `kubernetes/flux/cluster` beside a sync object applying all
+        // of `kubernetes/flux`. What both apply is reconciled once, as the controller sees.
+        let mut roots: Vec<(PathBuf, usize, &FluxKustomization)> = Vec::new();
         for ks in bootstraps {
             self.has_entry_points = true;
             considered.insert((ks.file.clone(), ks.name.clone()));
-            let cluster = self.new_cluster(&ks.file, ks.path.as_ref().map(|(p, _)| p.as_str()));
+            let dir = ks
+                .path
+                .as_ref()
+                .map(|(p, _)| paths::join_normalized(&self.repo_root, p.trim_start_matches('/')));
+            let nested = dir.as_ref().and_then(|dir| {
+                roots.iter().find_map(|(other_dir, cluster, other)| {
+                    let nests = (dir.starts_with(other_dir) && self.build_reaches(other, dir))
+                        || (other_dir.starts_with(dir) && self.build_reaches(ks, other_dir))
+                        || self.build_holds(other, &ks.file)
+                        || self.build_holds(ks, &other.file);
+                    nests.then_some(*cluster)
+                })
+            });
+            let cluster = match nested {
+                Some(cluster) => cluster,
+                None => self.new_cluster(&ks.file, ks.path.as_ref().map(|(p, _)| p.as_str())),
+            };
+            if let Some(dir) = dir {
+                roots.push((dir, cluster, ks));
+            }
             pending.push(Pending {
                 cluster,
                 ks: ks.clone(),
@@ -708,6 +725,30 @@ impl Plan {
         self.build_holds(ks, &ks.file)
     }
 
+    /// Whether the build of `ks`'s `spec.path` reads anything under `dir`, a directory
+    /// below that path.
+    fn build_reaches(&self, ks: &FluxKustomization, dir: &Path) -> bool {
+        let Some((path, _)) = &ks.path else {
+            return false;
+        };
+        let own = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
+        let another_source = ks
+            .source_kind
+            .as_deref()
+            .is_some_and(|kind| kind != "GitRepository");
+        if own == *dir || path.contains("${") || another_source {
+            return false;
+        }
+        match self.graph.index_of_dir(&own) {
+            Some(k) => {
+                let mut closure = BTreeSet::new();
+                self.graph.closure_files(k, &mut closure);
+                closure.iter().any(|f| f.starts_with(dir))
+            }
+            None => self.build_holds(ks, &dir.join("kustomization.yaml")),
+        }
+    }
+
     /// Whether the build of `ks`'s `spec.path` in this checkout reads `file`: the
     /// kustomization's closure there, or, without a kustomization file, anything under
     /// the path (kustomize-controller generates one that takes every manifest).
@@ -948,6 +989,20 @@ pub fn other_repository(
 }
 
 /// `flux bootstrap`'s entry point: the `flux-system` Kustomization of its own source.
+/// Whether a Kustomization is written as a sync object is: beside the GitRepository it
+/// reads in one file, or in a `flux-system` directory (`flux bootstrap`'s layout), even
+/// when its cluster's kustomization leaves that directory out.
+fn written_as_sync(ks: &FluxKustomization, repositories: &[GitRepository]) -> bool {
+    repositories
+        .iter()
+        .any(|r| r.file == ks.file && ks.sources_from(r))
+        || ks
+            .file
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|dir| dir == "flux-system")
+}
+
 fn is_bootstrap(ks: &FluxKustomization) -> bool {
     ks.name == "flux-system" && ks.source_name.as_deref() == Some("flux-system")
 }

@@ -444,8 +444,7 @@ fn variables_in(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The text of the `i`th of a render's `objects` (up to the next one).
-/// Label and annotation prefixes that only describe who applies an object: Flux's own
+/// Label prefixes that only describe who applies an object: Flux's own
 /// (`kustomize.toolkit.fluxcd.io/name` differs between owners by design) and the
 /// Kubernetes recommended labels (`app.kubernetes.io/instance`, `part-of`), which each
 /// owner's `commonMetadata` or `labels` may write its own way. Their flip on each
@@ -473,7 +472,11 @@ fn owned_content(doc: &Node) -> u64 {
                                 let mut kept = String::new();
                                 for (key, text) in v.as_map().unwrap_or_default() {
                                     let key = key.scalar_text().unwrap_or_default();
-                                    if !DESCRIPTIVE_METADATA.iter().any(|p| key.starts_with(p)) {
+                                    // Annotations such as `kustomize.toolkit.fluxcd.io/prune`
+                                    // change what the controller does: they all count.
+                                    let descriptive = field == "labels"
+                                        && DESCRIPTIVE_METADATA.iter().any(|p| key.starts_with(p));
+                                    if !descriptive {
                                         kept.push_str(&format!("{key:?}:"));
                                         write(text, false, &mut kept);
                                         kept.push(',');
@@ -513,6 +516,7 @@ fn owned_content(doc: &Node) -> u64 {
     crate::cache::fingerprint(text.as_bytes())
 }
 
+/// The text of the `i`th of a render's `objects` (up to the next one).
 pub(crate) fn object_text<'t>(text: &'t str, objects: &[&Node], i: usize) -> &'t str {
     let start = objects[i].span.offset.min(text.len());
     let end = objects
@@ -581,7 +585,7 @@ pub fn absorb(
             .get(&target.anchor)
             .copied()
             .filter(|_| target.standalone)
-    } else if target.flux.iter().all(|&f| plan.applied_by_no_cluster(f)) {
+    } else if target.flux.iter().all(|&f| plan.surely_unapplied(f)) {
         Some(crate::source_checks::NOT_APPLIED)
     } else {
         None

@@ -14,8 +14,8 @@ use crate::{Node, Span, Value};
 pub(crate) struct Split {
     pub text: String,
     /// Byte offsets, in `text`, of the inserted spaces, ascending, with their 1-based
-    /// line.
-    inserted: Vec<(usize, usize)>,
+    /// line and column there.
+    inserted: Vec<(usize, usize, usize)>,
 }
 
 /// `None` when no anchor or alias name runs into a `:`.
@@ -24,12 +24,14 @@ pub(crate) fn split(text: &str) -> Option<Split> {
     let mut out = String::with_capacity(text.len() + 16);
     let mut inserted = Vec::new();
     let mut line = 1;
+    let mut line_start = 0;
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
         let byte = bytes[i];
         if byte == b'\n' {
             line += 1;
+            line_start = i + 1;
         }
         let token_start =
             i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
@@ -39,8 +41,11 @@ pub(crate) fn split(text: &str) -> Option<Split> {
                 .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
                 .map_or(bytes.len(), |n| i + 1 + n);
             if name_end > i + 1 && bytes.get(name_end) == Some(&b':') {
+                // Spaces inserted earlier on this line come before this one.
+                let earlier = inserted.iter().filter(|&&(_, l, _)| l == line).count();
+                let column = text[line_start..name_end].chars().count() + earlier + 1;
                 out.push_str(&text[copied..name_end]);
-                inserted.push((out.len(), line));
+                inserted.push((out.len(), line, column));
                 out.push(' ');
                 copied = name_end;
             }
@@ -87,7 +92,7 @@ impl Split {
         let same_line = self
             .inserted
             .iter()
-            .filter(|&&(at, line)| at < span.offset && line == span.line)
+            .filter(|&&(at, line, _)| at < span.offset && line == span.line)
             .count();
         Span {
             offset: span.offset - before,
@@ -97,8 +102,7 @@ impl Split {
         }
     }
 
-    /// Where an offset (and, when known, its line and column) in the split text was in
-    /// the original.
+    /// Where an offset and a line and column in the split text were in the original.
     pub fn restore_position(
         &self,
         offset: Option<usize>,
@@ -106,12 +110,12 @@ impl Split {
         column: Option<usize>,
     ) -> (Option<usize>, Option<usize>) {
         let restored_offset = offset.map(|o| o - self.before(o));
-        let restored_column = match (offset, line, column) {
-            (Some(o), Some(l), Some(c)) => Some(
+        let restored_column = match (line, column) {
+            (Some(l), Some(c)) => Some(
                 c.saturating_sub(
                     self.inserted
                         .iter()
-                        .filter(|&&(at, at_line)| at < o && at_line == l)
+                        .filter(|&&(_, at_line, at_column)| at_line == l && at_column < c)
                         .count(),
                 )
                 .max(1),
@@ -123,6 +127,6 @@ impl Split {
 
     /// Inserted spaces before `offset`.
     fn before(&self, offset: usize) -> usize {
-        self.inserted.partition_point(|&(at, _)| at < offset)
+        self.inserted.partition_point(|&(at, _, _)| at < offset)
     }
 }

@@ -171,8 +171,19 @@ fn parse_on_this_thread(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseE
                 Ok(nodes)
             }
             Err(mut error) => {
+                let split_column = error.column;
                 (error.offset, error.column) =
                     split.restore_position(error.offset, error.line, error.column);
+                // The parser's message quotes the position too.
+                if let (Some(from), Some(to)) = (split_column, error.column)
+                    && from != to
+                {
+                    error.message = error.message.replacen(
+                        &format!("column {from}"),
+                        &format!("column {to}"),
+                        1,
+                    );
+                }
                 Err(error)
             }
         };

@@ -63,10 +63,12 @@ fn alias_bombs_hit_the_budget_instead_of_memory() {
             "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
         ));
     }
+    // The budget stops it after 400,000 copied nodes, not the 10^12 it expands to: a
+    // bound, not a benchmark (an unoptimised build on a busy machine is slow).
     let started = std::time::Instant::now();
     let error = parse(&text).unwrap_err();
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert!(!error.message.is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert!(error.message.contains("limit"), "{error:?}");
 }
 
 #[test]
@@ -152,4 +154,10 @@ fn an_alias_key_ends_where_go_ends_it() {
     let error = parse("a: *nothing:\n").unwrap_err();
     assert!(error.message.contains("anchor"), "{error:?}");
     assert_eq!(error.line, Some(1));
+    // After an alias key on the same line, the column is the file's, in the message too.
+    let error = parse("name: &app web\nmap:\n  *app: *missing\n").unwrap_err();
+    assert_eq!((error.line, error.column), (Some(3), Some(9)), "{error:?}");
+    assert!(!error.message.contains("column 10"), "{error:?}");
+    let error = parse("name: &app web\ndata: {*app: x, q: *app2}\n").unwrap_err();
+    assert_eq!((error.line, error.column), (Some(2), Some(20)), "{error:?}");
 }
