@@ -988,7 +988,6 @@ pub fn other_repository(
     }
 }
 
-/// `flux bootstrap`'s entry point: the `flux-system` Kustomization of its own source.
 /// Whether a Kustomization is written as a sync object is: beside the GitRepository it
 /// reads in one file, or in a `flux-system` directory (`flux bootstrap`'s layout), even
 /// when its cluster's kustomization leaves that directory out.
@@ -1003,6 +1002,7 @@ fn written_as_sync(ks: &FluxKustomization, repositories: &[GitRepository]) -> bo
             .is_some_and(|dir| dir == "flux-system")
 }
 
+/// `flux bootstrap`'s entry point: the `flux-system` Kustomization of its own source.
 fn is_bootstrap(ks: &FluxKustomization) -> bool {
     ks.name == "flux-system" && ks.source_name.as_deref() == Some("flux-system")
 }
