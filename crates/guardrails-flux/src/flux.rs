@@ -32,19 +32,26 @@ impl FluxKustomization {
     /// (`flux bootstrap`'s `flux-system`, or the same written by hand under another name),
     /// so its GitRepository is the repository this file is in.
     pub fn applies_itself(&self, repo_root: &Path) -> bool {
-        let Some((path, _)) = &self.path else {
-            return false;
-        };
-        if path.contains("${")
-            || self
-                .source_kind
-                .as_deref()
-                .is_some_and(|k| k != "GitRepository")
-        {
-            return false;
+        self.literal_dir(repo_root)
+            .is_some_and(|dir| dir != repo_root && self.file.starts_with(&dir))
+    }
+
+    /// The directory of this checkout that `spec.path` names, when it names one as
+    /// written: no variable a parent substitutes, and a GitRepository source (or none
+    /// said), not an artifact.
+    pub fn literal_dir(&self, repo_root: &Path) -> Option<std::path::PathBuf> {
+        let (path, _) = self.path.as_ref()?;
+        let artifact = self
+            .source_kind
+            .as_deref()
+            .is_some_and(|k| k != "GitRepository");
+        if path.contains("${") || artifact {
+            return None;
         }
-        let dir = crate::paths::join_normalized(repo_root, path.trim_start_matches('/'));
-        dir != repo_root && self.file.starts_with(&dir)
+        Some(crate::paths::join_normalized(
+            repo_root,
+            path.trim_start_matches('/'),
+        ))
     }
 
     /// Whether `repo` is the GitRepository this Kustomization's `sourceRef` names (its

@@ -728,50 +728,31 @@ impl Plan {
     /// Whether the build of `ks`'s `spec.path` reads anything under `dir`, a directory
     /// below that path.
     fn build_reaches(&self, ks: &FluxKustomization, dir: &Path) -> bool {
-        let Some((path, _)) = &ks.path else {
+        ks.literal_dir(&self.repo_root)
+            .is_some_and(|own| own != dir)
+            && self.build_reads(ks, dir)
+    }
+
+    /// Whether the build of `ks`'s `spec.path` in this checkout reads `file`.
+    fn build_holds(&self, ks: &FluxKustomization, file: &Path) -> bool {
+        self.build_reads(ks, file)
+    }
+
+    /// Whether the build of `ks`'s `spec.path` in this checkout reads `target` (a file,
+    /// or anything under a directory): the kustomization's closure there, or, without a
+    /// kustomization file, anything under the path (kustomize-controller generates one
+    /// that takes every manifest).
+    fn build_reads(&self, ks: &FluxKustomization, target: &Path) -> bool {
+        let Some(own) = ks.literal_dir(&self.repo_root) else {
             return false;
         };
-        let own = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
-        let another_source = ks
-            .source_kind
-            .as_deref()
-            .is_some_and(|kind| kind != "GitRepository");
-        if own == *dir || path.contains("${") || another_source {
-            return false;
-        }
         match self.graph.index_of_dir(&own) {
             Some(k) => {
                 let mut closure = BTreeSet::new();
                 self.graph.closure_files(k, &mut closure);
-                closure.iter().any(|f| f.starts_with(dir))
+                closure.iter().any(|f| f.starts_with(target))
             }
-            None => self.build_holds(ks, &dir.join("kustomization.yaml")),
-        }
-    }
-
-    /// Whether the build of `ks`'s `spec.path` in this checkout reads `file`: the
-    /// kustomization's closure there, or, without a kustomization file, anything under
-    /// the path (kustomize-controller generates one that takes every manifest).
-    fn build_holds(&self, ks: &FluxKustomization, file: &Path) -> bool {
-        let Some((path, _)) = &ks.path else {
-            return false;
-        };
-        if path.contains("${")
-            || ks
-                .source_kind
-                .as_deref()
-                .is_some_and(|kind| kind != "GitRepository")
-        {
-            return false;
-        }
-        let dir = paths::join_normalized(&self.repo_root, path.trim_start_matches('/'));
-        match self.graph.index_of_dir(&dir) {
-            Some(k) => {
-                let mut closure = BTreeSet::new();
-                self.graph.closure_files(k, &mut closure);
-                closure.contains(file)
-            }
-            None => file.starts_with(&dir),
+            None => target.starts_with(&own),
         }
     }
 
