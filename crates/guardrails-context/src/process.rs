@@ -14,17 +14,34 @@ pub struct ProcessInfo {
     pub argv: Vec<String>,
 }
 
-/// Up to `max` ancestors of the current process, nearest first. Best effort: an empty list
-/// when the platform hides them (containers with a private PID namespace, hidepid `/proc`).
+/// Up to `max` ancestors of the current process, nearest first, ending at the nearest git
+/// command: everything a hook learns from its parents (the framework's `hook-impl`, the git
+/// command) sits at or below it, and each ancestor read costs a dozen system calls on a
+/// path that runs at every commit. Best effort: an empty list when the platform hides them
+/// (containers with a private PID namespace, hidepid `/proc`).
 #[cfg(unix)]
 pub fn ancestors(max: usize) -> Vec<ProcessInfo> {
+    chain_from(std::os::unix::process::parent_id(), max, read_process)
+}
+
+/// The chain from `pid` up, as [`ancestors`] reads it, with `read` giving a process's parent
+/// and argv.
+pub(crate) fn chain_from(
+    mut pid: u32,
+    max: usize,
+    read: impl Fn(u32) -> Option<(u32, Vec<String>)>,
+) -> Vec<ProcessInfo> {
     let mut chain = Vec::new();
-    let mut pid = std::os::unix::process::parent_id();
     while chain.len() < max && pid > 1 {
-        let Some((parent, argv)) = read_process(pid) else {
+        let Some((parent, argv)) = read(pid) else {
             break;
         };
-        chain.push(ProcessInfo { pid, argv });
+        let process = ProcessInfo { pid, argv };
+        let is_git = crate::GitCommand::parse(&process).is_some();
+        chain.push(process);
+        if is_git {
+            break;
+        }
         pid = parent;
     }
     chain

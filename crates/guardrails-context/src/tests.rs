@@ -220,6 +220,29 @@ fn zero_oids_of_any_hash_length() {
 }
 
 #[test]
+fn the_parent_chain_ends_at_the_nearest_git_command() {
+    // hook <- sh shim <- git commit --amend <- git alias <- bash <- init
+    let table = |pid: u32| -> Option<(u32, Vec<String>)> {
+        let (parent, argv): (u32, &[&str]) = match pid {
+            50 => (40, &["/bin/sh", ".git/hooks/pre-commit"]),
+            40 => (30, &["/usr/bin/git", "commit", "--amend"]),
+            30 => (20, &["git", "amend-all"]),
+            20 => (1, &["bash"]),
+            _ => return None,
+        };
+        Some((parent, argv.iter().map(|a| (*a).to_owned()).collect()))
+    };
+    let chain = process::chain_from(50, 8, table);
+    let pids: Vec<u32> = chain.iter().map(|p| p.pid).collect();
+    assert_eq!(pids, [50, 40], "nothing above the nearest git is read");
+    assert!(GitCommand::nearest(&chain).is_some_and(|git| git.is_amend()));
+    // Without a git command the walk goes on to the limit or to init.
+    let no_git = |pid: u32| (pid > 1).then(|| (pid - 1, vec!["sh".to_owned()]));
+    assert_eq!(process::chain_from(9, 3, no_git).len(), 3);
+    assert_eq!(process::chain_from(4, 8, no_git).len(), 3);
+}
+
+#[test]
 fn ancestors_of_this_test_process_are_readable() {
     // The test runner has a parent; on Linux its argv is readable from /proc.
     let chain = ancestors(2);

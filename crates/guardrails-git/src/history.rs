@@ -118,22 +118,19 @@ impl<'repo> PublicHistory<'repo> {
             .collect();
         let mut tips = Vec::new();
         let mut unscoped_refs = 0;
-        let mut keep = |short: &str, id: ObjectId| {
+        let mut keep = |short: String, id: ObjectId| {
             unscoped_refs += 1;
             if !everything {
-                let (remote, branch) = split_remote(short, &remote_names);
+                let (remote, branch) = split_remote(&short, &remote_names);
                 if !scope.includes(remote, branch) {
                     return;
                 }
             }
-            tips.push(PublicTip {
-                name: short.to_owned(),
-                id,
-            });
+            tips.push(PublicTip { name: short, id });
         };
         if let Some(refs) = crate::remote_refs::read(repo.common_dir()) {
-            for (short, id) in &refs {
-                keep(short, *id);
+            for (short, id) in refs {
+                keep(short, id);
             }
         } else {
             let platform = repo.references().map_err(HistoryError::from)?;
@@ -149,7 +146,7 @@ impl<'repo> PublicHistory<'repo> {
                 };
                 let full = reference.name().as_bstr().to_string();
                 if let Some(short) = full.strip_prefix("refs/remotes/") {
-                    keep(short, id.to_owned());
+                    keep(short.to_owned(), id.to_owned());
                 }
             }
         }

@@ -35,7 +35,10 @@ pub fn read(common_dir: &Path) -> Option<Vec<(String, ObjectId)>> {
                 .filter_map(|(name, id)| id.map(|id| (name, id))),
         );
     }
-    refs.sort_by(|a, b| a.0.cmp(&b.0));
+    // git writes `packed-refs` sorted (its header says `sorted`): only loose refs need it.
+    if !refs.is_sorted_by(|a, b| a.0 <= b.0) {
+        refs.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     Some(refs)
 }
 
