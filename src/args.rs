@@ -129,6 +129,17 @@ pub struct FluxValidate {
     #[arg(long = "lane", value_name = "NAME=TAG_PREFIX")]
     pub lanes: Vec<guardrails_flux::Lane>,
 
+    /// A promotion edge: lane TO runs only artifacts lane FROM pinned first (repeatable;
+    /// replaces the default staging=production, e.g. develop=staging when develop builds
+    /// are retagged for staging).
+    #[arg(long = "promote", value_name = "FROM=TO")]
+    pub promote: Vec<guardrails_promotion::Edge>,
+
+    /// Where a tag names its artifact, for tag schemes without a commit sha segment: a
+    /// regular expression with a group `id`, e.g. `-build\.(?P<id>\d+)$`.
+    #[arg(long, value_name = "REGEX")]
+    pub artifact_id: Option<String>,
+
     /// Do not read or write the render cache.
     #[arg(long)]
     pub no_cache: bool,

@@ -98,8 +98,17 @@ impl Hook for FluxValidate {
     fn codes() -> Vec<&'static str> {
         let mut codes = guardrails_flux::codes::ALL.to_vec();
         codes.extend(guardrails_image_lint::codes::ALL);
+        codes.extend(guardrails_promotion::codes::ALL);
         codes.sort_unstable();
         codes
+    }
+    fn check_values(&self) -> Result<(), String> {
+        match &self.artifact_id {
+            Some(pattern) => guardrails_promotion::Identity::with_pattern(pattern)
+                .map(drop)
+                .map_err(|error| error.to_string()),
+            None => Ok(()),
+        }
     }
 }
 

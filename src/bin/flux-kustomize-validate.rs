@@ -33,6 +33,11 @@ fn main() -> ExitCode {
     // The manifest runs the hook whatever changed (`always_run`), so that a commit deleting
     // YAML files and changing nothing else still reaches it, with no files to check.
     let framework = framework_run(&env);
+    // A push a framework runs the hook for spans these commits.
+    let push_range = framework
+        .as_ref()
+        .filter(|run| run.stage == Stage::PrePush)
+        .and_then(|run| run.refs.clone());
     if !cli.all && cli.from_ref.is_none() && (!files.is_empty() || framework.is_some()) {
         let deleted = match &framework {
             Some(FrameworkRun {
@@ -106,6 +111,25 @@ fn main() -> ExitCode {
     };
     match guardrails_flux::validate(&options) {
         Ok(mut outcome) => {
+            if let Some(repo) = &repo {
+                let range = cli
+                    .from_ref
+                    .as_deref()
+                    .zip(cli.to_ref.as_deref())
+                    .or(push_range.as_ref().map(|(f, t)| (f.as_str(), t.as_str())));
+                match gitops_guardrails::promotion::check(
+                    &cli,
+                    repo,
+                    &options.repo_root,
+                    &options.lanes,
+                    &outcome.pins,
+                    &options.files,
+                    range,
+                ) {
+                    Ok(lineage) => outcome.report.merge(lineage),
+                    Err(error) => return output.fail(Diagnostic::error(cli::CANNOT_RUN, error)),
+                }
+            }
             if cli.output.verbose {
                 let note = guardrails_flux::summary(&outcome.stats);
                 outcome

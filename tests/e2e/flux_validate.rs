@@ -605,7 +605,7 @@ fn a_flux_path_without_kustomization_is_generated_and_must_hold_only_manifests()
 }
 
 /// The hook configuration for the frameworks, and the corpus committed on `main`.
-fn corpus_with_hook(client: Client) -> Sandbox {
+pub(crate) fn corpus_with_hook(client: Client) -> Sandbox {
     let mut sandbox = Sandbox::empty();
     copy_dir(&corpus(), &sandbox.work);
     one_definition_per_lane_namespace(&sandbox.work);

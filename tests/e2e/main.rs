@@ -19,6 +19,7 @@ mod master_check;
 mod output;
 mod prebuilt;
 mod prevent_amend;
+mod promotion;
 mod untouched;
 
 /// Generates one test per client (pre-commit, prek, shim) from one scenario, so each runs

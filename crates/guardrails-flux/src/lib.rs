@@ -56,6 +56,9 @@ pub struct Outcome {
     /// list, else the changed files; never what --include/--exclude leave out): where an
     /// inline suppression that silenced nothing is known to be unused.
     pub scanned: Vec<guardrails_report::SourceFile>,
+    /// The tags setter markers pin (what `--include`/`--exclude` leave in), with their
+    /// lanes and images: what promotion lineage checks.
+    pub pins: Vec<guardrails_image_lint::Pin>,
 }
 
 /// Validates what `options` select.
@@ -110,6 +113,14 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         &mut pool,
         &mut report,
     )?;
+    let pins = plan
+        .image_index
+        .as_ref()
+        .map(guardrails_image_lint::Index::pins)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|pin| filter.allows(&pin.path))
+        .collect();
     stats.kustomizations = plan.graph.kustomizations.len();
     stats.flux_kustomizations = plan.flux.len();
     stats.targets = plan.targets.len();
@@ -149,10 +160,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         .map(|r| r.program.display().to_string());
     stats.renderer_version = pool.version.clone();
     dedupe(&mut report);
-    report.diagnostics.sort_by(|a, b| {
-        (a.file(), a.location().map(|l| (l.line, l.column)))
-            .cmp(&(b.file(), b.location().map(|l| (l.line, l.column))))
-    });
+    report.sort_by_location();
     let scanned = plan
         .sources
         .loaded()
@@ -170,6 +178,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         report,
         stats,
         scanned,
+        pins,
     })
 }
 

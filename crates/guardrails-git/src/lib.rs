@@ -6,6 +6,7 @@
 //! exits.
 
 mod commit_index;
+pub mod file_history;
 pub mod generation_cache;
 pub mod history;
 pub mod master_check;

@@ -35,6 +35,7 @@ mod markers;
 mod model;
 mod ordering;
 mod paths;
+mod pins;
 mod render;
 mod rules;
 mod selector;
@@ -46,6 +47,7 @@ use std::str::FromStr;
 use guardrails_flux_api::FluxVersion;
 use guardrails_regex::{GoRegex, GoSyntaxError, GoTarget, Limits, TagMatcher};
 use guardrails_yaml::{Node, Span};
+pub use pins::{Pin, pins_in};
 
 /// A promotion lane: objects in the namespace `name` (or under a directory `name`) deploy
 /// tags starting with `tag_prefix`.

@@ -920,6 +920,15 @@ pub fn span_at(text: &str, offset: usize, len: usize) -> Span {
 
 /// Finds every `$imagepolicy` in a file and sorts each into a marker, a malformed marker,
 /// or a marker image-automation-controller can never see.
+/// The well-formed markers of one file: setter, value, value span.
+pub(crate) fn scan_markers(file: &SourceFile<'_>) -> Vec<(SetterRef, Option<String>, Span)> {
+    scan_file(file)
+        .markers
+        .into_iter()
+        .map(|m| (m.setter, m.value, m.value_span))
+        .collect()
+}
+
 fn scan_file(file: &SourceFile<'_>) -> Scan {
     let text = file.text;
     let mut scan = Scan {

@@ -637,7 +637,7 @@ pub(crate) fn pinned_tags(index: &Index, p: &Policy) -> Vec<String> {
         .collect()
 }
 
-fn marker_uses(m: &Marker, p: &Policy) -> bool {
+pub(crate) fn marker_uses(m: &Marker, p: &Policy) -> bool {
     m.setter.name == p.meta.name
         && p.meta
             .namespace

@@ -188,6 +188,22 @@ impl Report {
         self.diagnostics.extend(diagnostics);
     }
 
+    /// Adds `other`'s findings and notes, the findings kept in file and line order.
+    pub fn merge(&mut self, other: Report) {
+        self.diagnostics.extend(other.diagnostics);
+        self.notes.extend(other.notes);
+        self.sort_by_location();
+    }
+
+    /// Orders the findings by file, then line and column (a stable sort: findings at one
+    /// place keep the order they were found in).
+    pub fn sort_by_location(&mut self) {
+        self.diagnostics.sort_by(|a, b| {
+            (a.file(), a.location().map(|l| (l.line, l.column)))
+                .cmp(&(b.file(), b.location().map(|l| (l.line, l.column))))
+        });
+    }
+
     /// What the report found, in one line: `3 errors, 1 warning in 2 files`, or
     /// `no problems found`.
     pub fn tally(&self) -> String {

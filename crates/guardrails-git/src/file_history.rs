@@ -1,0 +1,249 @@
+//! The versions a set of files had along a history: what promotion lineage reads to learn
+//! which tags a lane pinned, and when.
+//!
+//! The walk visits every commit reachable from the starting commits (newest first, as
+//! `git log` does) and looks each followed path up in the commit's tree; a content is read
+//! once, however many commits hold it. Each version is dated by the oldest commit of the
+//! walk whose tree holds it: the commit that introduced it (for content that came back,
+//! a revert, its first introduction).
+
+use std::collections::{HashMap, HashSet};
+
+use gix::ObjectId;
+
+/// Why the history could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the history of {what}: {source}")]
+pub struct FileHistoryError {
+    what: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl FileHistoryError {
+    fn new(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            source: Box::new(source),
+        }
+    }
+}
+
+/// One content a followed file had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileVersion {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    pub blob: ObjectId,
+    /// The oldest commit of the walk whose tree holds this content at `path`.
+    pub commit: ObjectId,
+    /// That commit's committer time (seconds since the epoch).
+    pub time: i64,
+    /// Every commit of the walk whose tree holds this content at `path`.
+    pub commits: Vec<ObjectId>,
+    /// The text (lossy UTF-8).
+    pub text: String,
+}
+
+/// The versions of the followed files, and how far the walk could see.
+#[derive(Debug, Default)]
+pub struct FileHistory {
+    pub versions: Vec<FileVersion>,
+    /// Commits visited.
+    pub commits: usize,
+    /// The repository is a shallow clone: history stops at its grafts.
+    pub shallow: bool,
+    /// The walk stopped at `limit` commits.
+    pub truncated: bool,
+}
+
+/// The versions of `paths` in the history of `tips`, visiting at most `limit` commits.
+pub fn file_history(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    paths: &[String],
+    limit: usize,
+) -> Result<FileHistory, FileHistoryError> {
+    let mut history = FileHistory {
+        shallow: repo.is_shallow().unwrap_or(false),
+        ..FileHistory::default()
+    };
+    if tips.is_empty() || paths.is_empty() {
+        return Ok(history);
+    }
+    let walk = repo
+        .rev_walk(tips.iter().copied())
+        .all()
+        .map_err(|e| FileHistoryError::new("the commits", e))?;
+    // (path, blob) -> index in `found`; trees already looked at, with what they held.
+    let mut found: HashMap<(String, ObjectId), FileVersion> = HashMap::new();
+    let mut trees: HashMap<ObjectId, Vec<(usize, ObjectId)>> = HashMap::new();
+    let mut order: Vec<(String, ObjectId)> = Vec::new();
+    for info in walk {
+        if history.commits >= limit {
+            history.truncated = true;
+            break;
+        }
+        let info = info.map_err(|e| FileHistoryError::new("the commits", e))?;
+        history.commits += 1;
+        let commit = info
+            .object()
+            .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?;
+        let time = commit.time().map_or(0, |t| t.seconds);
+        let tree_id = commit
+            .tree_id()
+            .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?
+            .detach();
+        let entries = match trees.get(&tree_id) {
+            Some(entries) => entries.clone(),
+            None => {
+                let tree = commit
+                    .tree()
+                    .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?;
+                let mut entries = Vec::new();
+                for (i, path) in paths.iter().enumerate() {
+                    let entry = tree
+                        .lookup_entry_by_path(path)
+                        .map_err(|e| FileHistoryError::new(path.clone(), e))?;
+                    if let Some(entry) = entry.filter(|e| e.mode().is_blob()) {
+                        entries.push((i, entry.object_id()));
+                    }
+                }
+                trees.insert(tree_id, entries.clone());
+                entries
+            }
+        };
+        for (i, blob) in entries {
+            let key = (paths[i].clone(), blob);
+            match found.get_mut(&key) {
+                Some(version) => {
+                    // The walk goes newest first: an older commit introduced it.
+                    if time <= version.time {
+                        version.commit = info.id;
+                        version.time = time;
+                    }
+                    version.commits.push(info.id);
+                }
+                None => {
+                    let data = repo
+                        .find_blob(blob)
+                        .map_err(|e| FileHistoryError::new(paths[i].clone(), e))?;
+                    let text = String::from_utf8_lossy(&data.data).into_owned();
+                    order.push(key.clone());
+                    found.insert(
+                        key,
+                        FileVersion {
+                            path: paths[i].clone(),
+                            blob,
+                            commit: info.id,
+                            time,
+                            commits: vec![info.id],
+                            text,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    history.versions = order
+        .into_iter()
+        .filter_map(|key| found.remove(&key))
+        .collect();
+    Ok(history)
+}
+
+/// The commits reachable from `tips` (themselves included), at most `limit`.
+pub fn reachable(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    limit: usize,
+) -> Result<HashSet<ObjectId>, FileHistoryError> {
+    let mut seen = HashSet::new();
+    if tips.is_empty() {
+        return Ok(seen);
+    }
+    let walk = repo
+        .rev_walk(tips.iter().copied())
+        .all()
+        .map_err(|e| FileHistoryError::new("the commits", e))?;
+    for info in walk.take(limit) {
+        seen.insert(
+            info.map_err(|e| FileHistoryError::new("the commits", e))?
+                .id,
+        );
+    }
+    Ok(seen)
+}
+
+/// The parents of `commit` the repository has (a shallow clone lacks those past its
+/// boundary).
+pub fn parents(
+    repo: &gix::Repository,
+    commit: ObjectId,
+) -> Result<Vec<ObjectId>, FileHistoryError> {
+    let commit = repo
+        .find_commit(commit)
+        .map_err(|e| FileHistoryError::new(commit.to_string(), e))?;
+    Ok(commit
+        .parent_ids()
+        .map(gix::Id::detach)
+        .filter(|id| repo.has_object(id))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::test_git::git;
+
+    #[test]
+    fn versions_are_dated_by_the_commit_that_introduced_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let commit = |text: &str, message: &str| {
+            std::fs::create_dir_all(root.join("lanes")).unwrap();
+            std::fs::write(root.join("lanes/staging.yaml"), text).unwrap();
+            git(root, &["add", "-A"]);
+            git(root, &["commit", "-q", "-m", message]);
+            git(root, &["rev-parse", "HEAD"])
+        };
+        let one = commit("tag: one\n", "one");
+        let _two = commit("tag: two\n", "two");
+        let back = commit("tag: one\n", "back to one");
+        std::fs::write(root.join("other.txt"), "x").unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "unrelated"]);
+        let head = git(root, &["rev-parse", "HEAD"]);
+        let repo = gix::open(root).unwrap();
+        let id = |hex: &str| ObjectId::from_hex(hex.as_bytes()).unwrap();
+        let history = file_history(
+            &repo,
+            &[id(&head)],
+            &["lanes/staging.yaml".to_owned(), "missing.yaml".to_owned()],
+            1000,
+        )
+        .unwrap();
+        assert_eq!(history.commits, 4);
+        assert!(!history.shallow && !history.truncated);
+        let texts: Vec<(&str, ObjectId, usize)> = history
+            .versions
+            .iter()
+            .map(|v| (v.text.as_str(), v.commit, v.commits.len()))
+            .collect();
+        // Newest first; `one` is dated by its first introduction and held by three commits.
+        assert_eq!(
+            texts,
+            [("tag: one\n", id(&one), 3), ("tag: two\n", texts[1].1, 1)]
+        );
+        assert!(history.versions[0].commits.contains(&id(&back)));
+        let limited = file_history(&repo, &[id(&head)], &["lanes/staging.yaml".into()], 2).unwrap();
+        assert!(limited.truncated);
+        assert_eq!(reachable(&repo, &[id(&one)], 100).unwrap().len(), 1);
+        assert_eq!(parents(&repo, id(&back)).unwrap().len(), 1);
+    }
+}

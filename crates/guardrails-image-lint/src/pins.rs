@@ -1,0 +1,158 @@
+//! The tags setter markers pin: what promotion lineage follows from lane to lane.
+//!
+//! A pin is the value at a `$imagepolicy` marker that writes a tag (`<ns>:<policy>:tag`, or
+//! `<ns>:<policy>` writing `name:tag[@digest]`). Name and digest setters pin no tag on their
+//! own; values still holding `${…}` are decided by a substitution, not by this file.
+
+use guardrails_yaml::Span;
+
+use crate::markers::Suffix;
+use crate::model::Marker;
+use crate::{Index, SourceFile, imageref, rules};
+
+/// A tag pinned at a setter marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// Repository-relative path (`/`-separated).
+    pub path: String,
+    /// The pinned value.
+    pub span: Span,
+    /// The marker's policy reference, `<ns>:<policy>`.
+    pub setter: String,
+    pub tag: String,
+    /// `sha256:…` when the value carries a digest.
+    pub digest: Option<String>,
+    /// The lane of the file, by name; `None` outside every lane (and for [`pins_in`]).
+    pub lane: Option<String>,
+    /// The repository the named ImagePolicy's ImageRepository scans (normalised), so the
+    /// pins of one image in several lanes (each lane its own policy) can be compared;
+    /// `None` when no policy of that name is known (and for [`pins_in`]).
+    pub image: Option<String>,
+    /// The tag filters (`spec.filterTags.pattern`) of the policies the marker names.
+    pub patterns: Vec<String>,
+}
+
+impl Index {
+    /// Every pin of the indexed files, with its lane, image and policy filters.
+    pub fn pins(&self) -> Vec<Pin> {
+        self.model
+            .markers
+            .iter()
+            .filter_map(|m| {
+                let (tag, digest) = pinned(m.setter.suffix, m.value.as_deref())?;
+                let policies: Vec<_> = self
+                    .model
+                    .policies
+                    .iter()
+                    .filter(|p| rules::marker_uses(m, p))
+                    .collect();
+                Some(Pin {
+                    path: m.path.clone(),
+                    span: m.value_span,
+                    setter: setter_of(m),
+                    tag,
+                    digest,
+                    lane: m
+                        .file_lane
+                        .and_then(|l| self.config.lanes.get(l))
+                        .map(|l| l.name.clone()),
+                    image: policies.iter().find_map(|p| rules::image_key(self, p)),
+                    patterns: policies
+                        .iter()
+                        .filter_map(|p| p.pattern.as_ref().map(|l| l.value.clone()))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The pins in one file read on its own (an older version of a file): setter, tag, digest
+/// and place; no lane, image or filter, which depend on the rest of the repository.
+pub fn pins_in(file: &SourceFile<'_>) -> Vec<Pin> {
+    if !file.text.contains(crate::markers::TOKEN) {
+        return Vec::new();
+    }
+    crate::model::scan_markers(file)
+        .into_iter()
+        .filter_map(|(setter, value, span)| {
+            let (tag, digest) = pinned(setter.suffix, value.as_deref())?;
+            Some(Pin {
+                path: file.path.to_owned(),
+                span,
+                setter: format!("{}:{}", setter.namespace, setter.name),
+                tag,
+                digest,
+                lane: None,
+                image: None,
+                patterns: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+fn setter_of(m: &Marker) -> String {
+    format!("{}:{}", m.setter.namespace, m.setter.name)
+}
+
+/// The tag (and digest) a marked value pins.
+fn pinned(suffix: Suffix, value: Option<&str>) -> Option<(String, Option<String>)> {
+    let value = value.filter(|v| !v.is_empty() && !v.contains("${"))?;
+    match suffix {
+        Suffix::Tag => Some((value.to_owned(), None)),
+        Suffix::Full => {
+            let image = imageref::split(value);
+            Some((image.tag?.to_owned(), image.digest.map(str::to_owned)))
+        }
+        Suffix::Name | Suffix::Digest => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn file_pins(text: &str) -> Vec<Pin> {
+        let docs =
+            guardrails_yaml::parse_documents(text, &guardrails_yaml::Limits::default()).unwrap();
+        pins_in(&SourceFile {
+            path: "apps/production/kustomization.yaml",
+            text,
+            docs: &docs,
+        })
+    }
+
+    #[test]
+    fn tags_and_digests_at_markers() {
+        let pins = file_pins(
+            "images:\n- name: app\n  newTag: production-v1.2.3-abc1234-17 # {\"$imagepolicy\": \"production:app:tag\"}\n\
+             ---\nspec:\n  image: ghcr.io/o/app:production-v1-def5678-1@sha256:0123 # {\"$imagepolicy\": \"production:app\"}\n  \
+             name: ghcr.io/o/app # {\"$imagepolicy\": \"production:app:name\"}\n  \
+             other: ${TAG} # {\"$imagepolicy\": \"production:app:tag\"}\n",
+        );
+        let seen: Vec<(&str, &str, Option<&str>, usize)> = pins
+            .iter()
+            .map(|p| {
+                (
+                    p.setter.as_str(),
+                    p.tag.as_str(),
+                    p.digest.as_deref(),
+                    p.span.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("production:app", "production-v1.2.3-abc1234-17", None, 3),
+                (
+                    "production:app",
+                    "production-v1-def5678-1",
+                    Some("sha256:0123"),
+                    6
+                ),
+            ]
+        );
+    }
+}

@@ -1,0 +1,430 @@
+//! The rule: each checked pin of lane TO against the history of lanes FROM and TO.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use guardrails_git::file_history::{self, FileHistory, FileHistoryError};
+use guardrails_image_lint::{Lane, Pin};
+use guardrails_report::{Diagnostic, Report, SourceFile};
+
+use crate::artifact::Artifact;
+use crate::{Edge, Options, Scope, codes};
+
+/// A pin of lane TO to check, with what it is checked against.
+struct Claim<'a> {
+    edge: &'a Edge,
+    pin: &'a Pin,
+    artifact: Artifact,
+    from_lane: &'a Lane,
+    /// The setters (`<ns>:<policy>`) lane FROM pins this image at today, and their filters.
+    from_setters: BTreeSet<&'a str>,
+    from_filters: Vec<String>,
+    from_paths: BTreeSet<&'a str>,
+}
+
+/// A pin of an older version of a followed file.
+struct PastPin {
+    pin: Pin,
+    /// The version it belongs to (index in the history's versions).
+    version: usize,
+}
+
+/// Checks the pins `options.scope` selects; `repo_root` is where the current files are
+/// read for the snippets.
+pub fn check(
+    repo: &gix::Repository,
+    repo_root: &Path,
+    pins: &[Pin],
+    options: &Options,
+) -> Result<Report, FileHistoryError> {
+    let mut report = Report::default();
+    let Ok(head) = repo.head_id().map(gix::Id::detach) else {
+        // An unborn branch has no history to be promoted from.
+        return Ok(report);
+    };
+    let claims = claims(pins, options, &mut report);
+    if claims.is_empty() {
+        return Ok(report);
+    }
+    let start = match &options.scope {
+        Scope::Range { to, .. } => *to,
+        _ => head,
+    };
+    let paths: Vec<String> = claims
+        .iter()
+        .flat_map(|c| std::iter::once(c.pin.path.as_str()).chain(c.from_paths.iter().copied()))
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let history = file_history::file_history(repo, &[start], &paths, options.commit_limit)?;
+    let past = past_pins(&history);
+    for claim in &claims {
+        judge(
+            repo,
+            repo_root,
+            claim,
+            start,
+            &history,
+            &past,
+            options,
+            &mut report,
+        )?;
+    }
+    Ok(report)
+}
+
+/// The pins of lane TO the scope selects, each with lane FROM's pins of the same image.
+fn claims<'a>(pins: &'a [Pin], options: &'a Options, report: &mut Report) -> Vec<Claim<'a>> {
+    let lane = |name: &str| options.lanes.iter().find(|l| l.name == name);
+    let mut out = Vec::new();
+    for edge in &options.edges {
+        let (Some(from_lane), Some(to_lane)) = (lane(&edge.from), lane(&edge.to)) else {
+            report.note(
+                codes::NOTE,
+                format!(
+                    "promotion {}={}: no such lane (lanes: {})",
+                    edge.from,
+                    edge.to,
+                    options
+                        .lanes
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            continue;
+        };
+        for pin in pins.iter().filter(|p| p.lane.as_deref() == Some(&edge.to)) {
+            if let Scope::Changed(files) = &options.scope
+                && !files.contains(&pin.path)
+            {
+                continue;
+            }
+            let Some(image) = &pin.image else {
+                report.note(
+                    codes::NOTE,
+                    format!(
+                        "{}:{}: `{}` names no known ImagePolicy: lineage not checked",
+                        pin.path, pin.span.line, pin.setter
+                    ),
+                );
+                continue;
+            };
+            let from: Vec<&Pin> = pins
+                .iter()
+                .filter(|p| {
+                    p.lane.as_deref() == Some(&edge.from) && p.image.as_ref() == Some(image)
+                })
+                .collect();
+            if from.is_empty() {
+                report.note(
+                    codes::NOTE,
+                    format!(
+                        "{}:{}: lane `{}` pins no tag of `{image}`: lineage not checked",
+                        pin.path, pin.span.line, edge.from
+                    ),
+                );
+                continue;
+            }
+            let Some(artifact) = options.identity.of(
+                &pin.tag,
+                pin.digest.as_deref(),
+                &to_lane.tag_prefix,
+                &pin.patterns,
+            ) else {
+                report.note(
+                    codes::NOTE,
+                    format!(
+                        "{}:{}: tag `{}` names no artifact (no sha segment, no `sha` group): \
+                         lineage not checked",
+                        pin.path, pin.span.line, pin.tag
+                    ),
+                );
+                continue;
+            };
+            out.push(Claim {
+                edge,
+                pin,
+                artifact,
+                from_lane,
+                from_setters: from.iter().map(|p| p.setter.as_str()).collect(),
+                from_filters: from.iter().flat_map(|p| p.patterns.clone()).collect(),
+                from_paths: from.iter().map(|p| p.path.as_str()).collect(),
+            });
+        }
+    }
+    out
+}
+
+fn past_pins(history: &FileHistory) -> Vec<PastPin> {
+    let mut out = Vec::new();
+    for (version, v) in history.versions.iter().enumerate() {
+        if !v.text.contains("$imagepolicy") {
+            continue;
+        }
+        let Ok(docs) =
+            guardrails_yaml::parse_documents(&v.text, &guardrails_yaml::Limits::default())
+        else {
+            continue;
+        };
+        let file = guardrails_image_lint::SourceFile {
+            path: &v.path,
+            text: &v.text,
+            docs: &docs,
+        };
+        out.extend(
+            guardrails_image_lint::pins_in(&file)
+                .into_iter()
+                .map(|pin| PastPin { pin, version }),
+        );
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    repo: &gix::Repository,
+    repo_root: &Path,
+    claim: &Claim<'_>,
+    start: ObjectId,
+    history: &FileHistory,
+    past: &[PastPin],
+    options: &Options,
+    report: &mut Report,
+) -> Result<(), FileHistoryError> {
+    let pin = claim.pin;
+    let same_pin = |p: &Pin| p.setter == pin.setter && p.tag == pin.tag && p.digest == pin.digest;
+    let own: Vec<&PastPin> = past
+        .iter()
+        .filter(|p| p.pin.path == pin.path && p.pin.setter == pin.setter)
+        .collect();
+    let held_at = |commit: &ObjectId| {
+        own.iter()
+            .filter(|p| history.versions[p.version].commits.contains(commit))
+            .any(|p| same_pin(&p.pin))
+    };
+    // The commit that brought the pin: none when the change being made brings it.
+    let unchanged_at_start = held_at(&start);
+    match &options.scope {
+        Scope::Changed(_) if unchanged_at_start => return Ok(()),
+        Scope::Range { from, .. } if held_at(from) => return Ok(()),
+        _ => {}
+    }
+    let allowed: Option<HashSet<ObjectId>> = if unchanged_at_start {
+        let introduced = own
+            .iter()
+            .filter(|p| same_pin(&p.pin))
+            .map(|p| &history.versions[p.version])
+            .min_by_key(|v| v.time)
+            .map(|v| v.commit);
+        match introduced {
+            Some(commit) => {
+                let parents = file_history::parents(repo, commit)?;
+                Some(file_history::reachable(
+                    repo,
+                    &parents,
+                    options.commit_limit,
+                )?)
+            }
+            None => None,
+        }
+    } else {
+        None // The change brings it: all of the walked history is before it.
+    };
+    let in_allowed = |p: &PastPin| {
+        let v = &history.versions[p.version];
+        match &allowed {
+            None => true,
+            Some(set) => v.commits.iter().any(|c| set.contains(c)),
+        }
+    };
+    let to_prefix = options
+        .lanes
+        .iter()
+        .find(|l| l.name == claim.edge.to)
+        .map_or("", |l| l.tag_prefix.as_str());
+    let artifact_of = |p: &Pin, prefix: &str, filters: &[String]| {
+        options
+            .identity
+            .of(&p.tag, p.digest.as_deref(), prefix, filters)
+    };
+    // A rollback: lane TO ran this artifact before.
+    if let Some(earlier) = own.iter().find(|p| {
+        in_allowed(p)
+            && artifact_of(&p.pin, to_prefix, &pin.patterns)
+                .is_some_and(|a| a.same_as(&claim.artifact))
+    }) {
+        let v = &history.versions[earlier.version];
+        report.note(
+            codes::NOTE,
+            format!(
+                "{}:{}: `{}` is a rollback to the artifact `{}` deployed from commit {}",
+                pin.path,
+                pin.span.line,
+                pin.tag,
+                claim.artifact.id,
+                short(&v.commit)
+            ),
+        );
+        return Ok(());
+    }
+    let from_pins: Vec<&PastPin> = past
+        .iter()
+        .filter(|p| {
+            claim.from_paths.contains(p.pin.path.as_str())
+                && claim.from_setters.contains(p.pin.setter.as_str())
+                && in_allowed(p)
+        })
+        .collect();
+    if from_pins.is_empty() && !(history.shallow || history.truncated) {
+        // The lane did not pin this image yet (both lanes created at once, an image new
+        // to the path): there was nothing to promote from.
+        report.note(
+            codes::NOTE,
+            format!(
+                "{}:{}: lane `{}` pinned no tag of `{}` before `{}`: nothing to promote from",
+                pin.path,
+                pin.span.line,
+                claim.edge.from,
+                pin.image.as_deref().unwrap_or_default(),
+                pin.tag
+            ),
+        );
+        return Ok(());
+    }
+    let from_artifact = |p: &Pin| artifact_of(p, &claim.from_lane.tag_prefix, &claim.from_filters);
+    // Where lane FROM pinned this build with a digest anywhere, the digest is the
+    // artifact: a pin of the same build without one does not vouch for another digest.
+    let build = Artifact {
+        digest: None,
+        ..claim.artifact.clone()
+    };
+    let staged_digest = claim.artifact.digest.is_some()
+        && from_pins.iter().any(|p| {
+            from_artifact(&p.pin).is_some_and(|a| a.digest.is_some() && build.same_as(&a))
+        });
+    if let Some(staged) = from_pins.iter().find(|p| {
+        from_artifact(&p.pin)
+            .is_some_and(|a| a.same_as(&claim.artifact) && (a.digest.is_some() || !staged_digest))
+    }) {
+        let v = &history.versions[staged.version];
+        report.note(
+            codes::NOTE,
+            format!(
+                "{}:{}: `{}` runs the artifact `{}` lane `{}` pinned in commit {} (`{}`)",
+                pin.path,
+                pin.span.line,
+                pin.tag,
+                claim.artifact.id,
+                claim.edge.from,
+                short(&v.commit),
+                staged.pin.tag
+            ),
+        );
+        return Ok(());
+    }
+    // Same build, other image content: a digest that is not the one staging ran.
+    let other_digest = from_pins.iter().find_map(|p| {
+        let a = from_artifact(&p.pin)?;
+        (a.digest.is_some()
+            && Artifact {
+                digest: None,
+                ..a.clone()
+            }
+            .same_as(&claim.artifact))
+        .then_some(a.digest?)
+    });
+    let mut recent: Vec<(&PastPin, i64)> = from_pins
+        .iter()
+        .map(|p| (*p, history.versions[p.version].time))
+        .collect();
+    recent.sort_by_key(|p| std::cmp::Reverse(p.1));
+    let mut seen = HashSet::new();
+    let last_three: Vec<String> = recent
+        .into_iter()
+        .filter(|(p, _)| seen.insert(p.pin.tag.clone()))
+        .take(3)
+        .map(|(p, time)| {
+            format!(
+                "`{}` (commit {}, {})",
+                p.pin.tag,
+                short(&history.versions[p.version].commit),
+                date(time)
+            )
+        })
+        .collect();
+    let blind = history.shallow || history.truncated;
+    let image = pin.image.as_deref().unwrap_or_default();
+    let what = match &other_digest {
+        Some(digest) => format!(
+            "lane `{}` pins `{}` with digest `{}`, but the artifact `{}` lane `{}` ran is `{digest}`: \
+             not the image that was tested",
+            claim.edge.to,
+            pin.tag,
+            pin.digest.as_deref().unwrap_or_default(),
+            claim.artifact.id,
+            claim.edge.from
+        ),
+        None => format!(
+            "lane `{}` pins `{}`, an artifact (`{}`) lane `{}` never pinned for `{image}`",
+            claim.edge.to, pin.tag, claim.artifact.id, claim.edge.from
+        ),
+    };
+    let recent_text = if last_three.is_empty() {
+        format!(
+            "lane `{}` pinned no tag of this image before",
+            claim.edge.from
+        )
+    } else {
+        format!(
+            "lane `{}`'s last pins: {}",
+            claim.edge.from,
+            last_three.join(", ")
+        )
+    };
+    let diagnostic = if blind {
+        Diagnostic::warning(
+            codes::CANNOT_KNOW,
+            format!(
+                "{what} in the history at hand ({} commits{}): whether it ran there earlier cannot be known",
+                history.commits,
+                if history.shallow { ", a shallow clone" } else { ", the walk's limit" }
+            ),
+        )
+        .with_help(format!(
+            "fetch the full history (`git fetch --unshallow`) and run again; {recent_text}"
+        ))
+    } else {
+        Diagnostic::error(codes::UNSTAGED_ARTIFACT, what).with_help(format!(
+            "promotion retags the artifact lane `{}` tested; pin the `{}` tag of one it ran. {recent_text}",
+            claim.edge.from, claim.edge.to
+        ))
+    };
+    report.push(locate(diagnostic, repo_root, pin));
+    Ok(())
+}
+
+fn locate(diagnostic: Diagnostic, repo_root: &Path, pin: &Pin) -> Diagnostic {
+    match std::fs::read_to_string(repo_root.join(&pin.path)) {
+        Ok(text) if pin.span.offset + pin.span.len <= text.len() => diagnostic.with_span(
+            SourceFile::new(PathBuf::from(&pin.path), text),
+            pin.span.offset,
+            pin.span.len,
+            Some("not promoted from the lane before".to_owned()),
+        ),
+        _ => diagnostic.with_path(&pin.path),
+    }
+}
+
+fn short(id: &ObjectId) -> String {
+    id.to_hex_with_len(7).to_string()
+}
+
+fn date(seconds: i64) -> String {
+    gix::date::Time::new(seconds, 0)
+        .format(gix::date::time::format::SHORT)
+        .unwrap_or_else(|_| seconds.to_string())
+}
