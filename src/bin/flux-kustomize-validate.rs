@@ -112,6 +112,7 @@ fn main() -> ExitCode {
     match guardrails_flux::validate(&options) {
         Ok(mut outcome) => {
             if let Some(repo) = &repo {
+                let started = std::time::Instant::now();
                 let range = cli
                     .from_ref
                     .as_deref()
@@ -126,7 +127,11 @@ fn main() -> ExitCode {
                     &options.files,
                     range,
                 ) {
-                    Ok(lineage) => outcome.report.merge(lineage),
+                    Ok(lineage) => {
+                        outcome.report.merge(lineage);
+                        // The run's time, as the summary line says it, includes lineage.
+                        outcome.stats.total += started.elapsed();
+                    }
                     Err(error) => return output.fail(Diagnostic::error(cli::CANNOT_RUN, error)),
                 }
             }

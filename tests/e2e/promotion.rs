@@ -169,6 +169,72 @@ fn a_rollback_by_revert_passes_and_says_so() {
     let (run, diagnostics) = range(&format!("{promotion}~1"), &bad);
     assert_eq!(run.code, 1, "{}", run.all());
     assert_reported(&diagnostics, "promotion::unstaged-artifact", PRODUCTION, 7);
+    // A range is judged on its last commit's pins, not on what is checked out (here the
+    // unstaged build, which the range before it never had).
+    let (run, diagnostics) = validate(
+        &sandbox,
+        &[
+            "--from-ref",
+            &format!("{promotion}~1"),
+            "--to-ref",
+            &promotion,
+        ],
+    );
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "promotion::unstaged-artifact"),
+        "{}",
+        run.all()
+    );
+}
+
+/// Lanes named by their tags alone: directories that are not lane names, a production
+/// lane whose tags start with `main-`.
+#[test]
+fn lanes_are_known_by_their_tag_prefixes() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    lanes(&sandbox);
+    for (lane, dir, filter) in [
+        (
+            "staging",
+            "site-staging",
+            r"^staging-[a-f0-9]+-(?P<ts>\d+)$",
+        ),
+        ("production", "site", r"^main-[a-f0-9]+-(?P<ts>\d+)$"),
+    ] {
+        let old = sandbox.work.join(format!("apps/app/{lane}"));
+        std::fs::rename(&old, sandbox.work.join(format!("apps/app/{dir}"))).unwrap();
+        policy(&sandbox, dir, filter, "");
+        std::fs::remove_dir_all(sandbox.work.join(format!("apps/app/{lane}"))).ok();
+    }
+    let overlay = |dir: &str, namespace: &str, tag: &str| {
+        sandbox.write(
+            &format!("apps/app/{dir}/kustomization.yaml"),
+            &format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {namespace}\nresources: [../base, images.yaml]\nimages:\n  - name: ghcr.io/example/app\n    newTag: {tag} # {{\"$imagepolicy\": \"{namespace}:app:tag\"}}\n"
+            ),
+        );
+    };
+    overlay("site-staging", "web-staging", "staging-aaaaaaa-100");
+    overlay("site", "web", "main-0000000-50");
+    commit(&sandbox, "lanes");
+    let lanes = ["--lane", "staging=staging-", "--lane", "production=main-"];
+    let file = "apps/app/site/kustomization.yaml";
+    overlay("site", "web", "main-bbbbbbb-200");
+    sandbox.git(&["add", "-A"]).assert_ok();
+    let mut args = lanes.to_vec();
+    args.push(file);
+    let (run, diagnostics) = validate(&sandbox, &args);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_reported(&diagnostics, "promotion::unstaged-artifact", file, 7);
+    overlay("site", "web", "main-aaaaaaa-200");
+    sandbox.git(&["add", "-A"]).assert_ok();
+    let (run, diagnostics) = validate(&sandbox, &args);
+    assert_eq!(run.code, 0, "{} {diagnostics:?}", run.all());
 }
 
 #[test]

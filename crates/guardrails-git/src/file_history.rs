@@ -42,6 +42,8 @@ pub struct FileVersion {
     pub commit: ObjectId,
     /// That commit's committer time (seconds since the epoch).
     pub time: i64,
+    /// The committer time of the newest commit of the walk that holds it.
+    pub newest: i64,
     /// Every commit of the walk whose tree holds this content at `path`.
     pub commits: Vec<ObjectId>,
     /// The text (lossy UTF-8).
@@ -82,6 +84,7 @@ pub fn file_history(
     let mut found: HashMap<(String, ObjectId), FileVersion> = HashMap::new();
     let mut trees: HashMap<ObjectId, Vec<(usize, ObjectId)>> = HashMap::new();
     let mut order: Vec<(String, ObjectId)> = Vec::new();
+    let mut lookup = TreeLookup::default();
     for info in walk {
         if history.commits >= limit {
             history.truncated = true;
@@ -100,16 +103,10 @@ pub fn file_history(
         let entries = match trees.get(&tree_id) {
             Some(entries) => entries.clone(),
             None => {
-                let tree = commit
-                    .tree()
-                    .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?;
                 let mut entries = Vec::new();
                 for (i, path) in paths.iter().enumerate() {
-                    let entry = tree
-                        .lookup_entry_by_path(path)
-                        .map_err(|e| FileHistoryError::new(path.clone(), e))?;
-                    if let Some(entry) = entry.filter(|e| e.mode().is_blob()) {
-                        entries.push((i, entry.object_id()));
+                    if let Some(blob) = lookup.blob_at(repo, tree_id, path)? {
+                        entries.push((i, blob));
                     }
                 }
                 trees.insert(tree_id, entries.clone());
@@ -125,6 +122,7 @@ pub fn file_history(
                         version.commit = info.id;
                         version.time = time;
                     }
+                    version.newest = version.newest.max(time);
                     version.commits.push(info.id);
                 }
                 None => {
@@ -140,6 +138,7 @@ pub fn file_history(
                             blob,
                             commit: info.id,
                             time,
+                            newest: time,
                             commits: vec![info.id],
                             text,
                         },
@@ -153,6 +152,55 @@ pub fn file_history(
         .filter_map(|key| found.remove(&key))
         .collect();
     Ok(history)
+}
+
+/// Path lookups through trees, remembering each `(tree, name)` answer: a commit changes a
+/// few trees, so most of a path's directories are trees an earlier commit had, and only
+/// the root tree and the directories the commit touched are decoded.
+#[derive(Default)]
+struct TreeLookup {
+    /// `(tree, entry name)` -> the entry's id and whether it is a tree (`None`: no entry).
+    entries: HashMap<(ObjectId, String), Option<(ObjectId, bool)>>,
+}
+
+impl TreeLookup {
+    /// The blob at `path` (`/`-separated) under the tree `root`.
+    fn blob_at(
+        &mut self,
+        repo: &gix::Repository,
+        root: ObjectId,
+        path: &str,
+    ) -> Result<Option<ObjectId>, FileHistoryError> {
+        let mut tree = root;
+        let mut components = path.split('/').filter(|c| !c.is_empty()).peekable();
+        while let Some(name) = components.next() {
+            let key = (tree, name.to_owned());
+            let entry = match self.entries.get(&key) {
+                Some(entry) => *entry,
+                None => {
+                    let object = repo
+                        .find_tree(tree)
+                        .map_err(|e| FileHistoryError::new(path.to_owned(), e))?;
+                    // Symlinks and submodules hold no file of their own.
+                    let entry = object
+                        .find_entry(name)
+                        .filter(|e| e.mode().is_tree() || e.mode().is_blob())
+                        .map(|e| (e.id().detach(), e.mode().is_tree()));
+                    self.entries.insert(key, entry);
+                    entry
+                }
+            };
+            let Some((id, is_tree)) = entry else {
+                return Ok(None);
+            };
+            match (components.peek().is_some(), is_tree) {
+                (true, true) => tree = id,
+                (false, false) => return Ok(Some(id)),
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// The commits reachable from `tips` (themselves included), at most `limit`.

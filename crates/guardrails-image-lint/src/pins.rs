@@ -22,7 +22,9 @@ pub struct Pin {
     pub tag: String,
     /// `sha256:…` when the value carries a digest.
     pub digest: Option<String>,
-    /// The lane of the file, by name; `None` outside every lane (and for [`pins_in`]).
+    /// The lane, by name: the file's (its namespace, else a directory named after a lane),
+    /// else the marker's policy namespace when it is a lane, else the lane whose tag prefix
+    /// the tag starts with; `None` for none of them (and for [`pins_in`]).
     pub lane: Option<String>,
     /// The repository the named ImagePolicy's ImageRepository scans (normalised), so the
     /// pins of one image in several lanes (each lane its own policy) can be compared;
@@ -40,6 +42,12 @@ impl Index {
             .iter()
             .filter_map(|m| {
                 let (tag, digest) = pinned(m.setter.suffix, m.value.as_deref())?;
+                let lane = m
+                    .file_lane
+                    .or_else(|| self.config.lane_of_namespace(&m.setter.namespace))
+                    .or_else(|| self.lane_of_tag(&tag))
+                    .and_then(|l| self.config.lanes.get(l))
+                    .map(|l| l.name.clone());
                 let policies: Vec<_> = self
                     .model
                     .policies
@@ -52,10 +60,7 @@ impl Index {
                     setter: setter_of(m),
                     tag,
                     digest,
-                    lane: m
-                        .file_lane
-                        .and_then(|l| self.config.lanes.get(l))
-                        .map(|l| l.name.clone()),
+                    lane,
                     image: policies.iter().find_map(|p| rules::image_key(self, p)),
                     patterns: policies
                         .iter()
@@ -64,6 +69,19 @@ impl Index {
                 })
             })
             .collect()
+    }
+}
+
+impl Index {
+    /// The lane whose tag prefix `tag` starts with (the longest, when prefixes nest).
+    fn lane_of_tag(&self, tag: &str) -> Option<usize> {
+        self.config
+            .lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.tag_prefix.is_empty() && tag.starts_with(&l.tag_prefix))
+            .max_by_key(|(_, l)| l.tag_prefix.len())
+            .map(|(i, _)| i)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::artifact::Artifact;
 use crate::{Edge, Options, Scope, codes};
 
 /// A pin of lane TO to check, with what it is checked against.
+#[derive(Clone)]
 struct Claim<'a> {
     edge: &'a Edge,
     pin: &'a Pin,
@@ -97,6 +98,22 @@ fn claims<'a>(pins: &'a [Pin], options: &'a Options, report: &mut Report) -> Vec
             );
             continue;
         };
+        for (lane, holds) in [(&edge.from, from_lane), (&edge.to, to_lane)] {
+            if !pins
+                .iter()
+                .any(|p| p.lane.as_deref() == Some(lane.as_str()))
+            {
+                report.note(
+                    codes::NOTE,
+                    format!(
+                        "promotion {}={}: no setter marker pins a tag of lane `{lane}` (a file \
+                         in its namespace or a directory named `{lane}`, a policy in namespace \
+                         `{lane}`, or a tag starting with `{}`)",
+                        edge.from, edge.to, holds.tag_prefix
+                    ),
+                );
+            }
+        }
         for pin in pins.iter().filter(|p| p.lane.as_deref() == Some(&edge.to)) {
             if let Scope::Changed(files) = &options.scope
                 && !files.contains(&pin.path)
@@ -160,28 +177,51 @@ fn claims<'a>(pins: &'a [Pin], options: &'a Options, report: &mut Report) -> Vec
 }
 
 fn past_pins(history: &FileHistory) -> Vec<PastPin> {
+    let versions: Vec<usize> = (0..history.versions.len())
+        .filter(|&v| history.versions[v].text.contains("$imagepolicy"))
+        .collect();
+    let texts: Vec<&str> = versions
+        .iter()
+        .map(|&v| history.versions[v].text.as_str())
+        .collect();
+    let limits = guardrails_yaml::Limits::default();
     let mut out = Vec::new();
-    for (version, v) in history.versions.iter().enumerate() {
-        if !v.text.contains("$imagepolicy") {
-            continue;
+    // One parser thread for every version: a history holds thousands of them. A version
+    // that does not parse pinned nothing anyone applied.
+    let parsed = guardrails_yaml::parse_each(&texts, &limits, |i, docs| {
+        if let Ok(docs) = docs {
+            out.extend(pins_of(history, versions[i], &docs));
         }
-        let Ok(docs) =
-            guardrails_yaml::parse_documents(&v.text, &guardrails_yaml::Limits::default())
-        else {
-            continue;
-        };
-        let file = guardrails_image_lint::SourceFile {
-            path: &v.path,
-            text: &v.text,
-            docs: &docs,
-        };
-        out.extend(
-            guardrails_image_lint::pins_in(&file)
-                .into_iter()
-                .map(|pin| PastPin { pin, version }),
-        );
+    });
+    if parsed.is_err() {
+        // The parser thread could not start: one thread per version, as for any file.
+        out.clear();
+        for &version in &versions {
+            if let Ok(docs) =
+                guardrails_yaml::parse_documents(&history.versions[version].text, &limits)
+            {
+                out.extend(pins_of(history, version, &docs));
+            }
+        }
     }
     out
+}
+
+/// The pins of one version, parsed into `docs`.
+fn pins_of(
+    history: &FileHistory,
+    version: usize,
+    docs: &[guardrails_yaml::Node],
+) -> impl Iterator<Item = PastPin> {
+    let v = &history.versions[version];
+    let file = guardrails_image_lint::SourceFile {
+        path: &v.path,
+        text: &v.text,
+        docs,
+    };
+    guardrails_image_lint::pins_in(&file)
+        .into_iter()
+        .map(move |pin| PastPin { pin, version })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -195,12 +235,54 @@ fn judge(
     options: &Options,
     report: &mut Report,
 ) -> Result<(), FileHistoryError> {
-    let pin = claim.pin;
-    let same_pin = |p: &Pin| p.setter == pin.setter && p.tag == pin.tag && p.digest == pin.digest;
     let own: Vec<&PastPin> = past
         .iter()
-        .filter(|p| p.pin.path == pin.path && p.pin.setter == pin.setter)
+        .filter(|p| p.pin.path == claim.pin.path && p.pin.setter == claim.pin.setter)
         .collect();
+    // A range is judged on the pin as its last commit has it, whatever is checked out.
+    let at_range_end = match &options.scope {
+        Scope::Range { to, .. } => {
+            let Some(at_to) = own
+                .iter()
+                .find(|p| history.versions[p.version].commits.contains(to))
+            else {
+                return Ok(()); // No such pin at the end of the range.
+            };
+            Some((
+                Pin {
+                    tag: at_to.pin.tag.clone(),
+                    digest: at_to.pin.digest.clone(),
+                    span: at_to.pin.span,
+                    ..claim.pin.clone()
+                },
+                history.versions[at_to.version].text.as_str(),
+            ))
+        }
+        _ => None,
+    };
+    let (pin, pinned_text) = match &at_range_end {
+        Some((pin, text)) => (pin, Some(*text)),
+        None => (claim.pin, None),
+    };
+    let artifact = match &at_range_end {
+        Some((pin, _)) => {
+            let prefix = lane_prefix(options, &claim.edge.to);
+            match options
+                .identity
+                .of(&pin.tag, pin.digest.as_deref(), prefix, &pin.patterns)
+            {
+                Some(artifact) => artifact,
+                None => return Ok(()),
+            }
+        }
+        None => claim.artifact.clone(),
+    };
+    let claim = &Claim {
+        artifact,
+        pin,
+        ..claim.clone()
+    };
+    let same_pin = |p: &Pin| p.setter == pin.setter && p.tag == pin.tag && p.digest == pin.digest;
     let held_at = |commit: &ObjectId| {
         own.iter()
             .filter(|p| history.versions[p.version].commits.contains(commit))
@@ -241,11 +323,7 @@ fn judge(
             Some(set) => v.commits.iter().any(|c| set.contains(c)),
         }
     };
-    let to_prefix = options
-        .lanes
-        .iter()
-        .find(|l| l.name == claim.edge.to)
-        .map_or("", |l| l.tag_prefix.as_str());
+    let to_prefix = lane_prefix(options, &claim.edge.to);
     let artifact_of = |p: &Pin, prefix: &str, filters: &[String]| {
         options
             .identity
@@ -257,7 +335,7 @@ fn judge(
             && artifact_of(&p.pin, to_prefix, &pin.patterns)
                 .is_some_and(|a| a.same_as(&claim.artifact))
     }) {
-        let v = &history.versions[earlier.version];
+        let (commit, _) = introduction(past, history, &earlier.pin, &in_allowed);
         report.note(
             codes::NOTE,
             format!(
@@ -266,7 +344,7 @@ fn judge(
                 pin.span.line,
                 pin.tag,
                 claim.artifact.id,
-                short(&v.commit)
+                short(&commit)
             ),
         );
         return Ok(());
@@ -310,7 +388,7 @@ fn judge(
         from_artifact(&p.pin)
             .is_some_and(|a| a.same_as(&claim.artifact) && (a.digest.is_some() || !staged_digest))
     }) {
-        let v = &history.versions[staged.version];
+        let (commit, _) = introduction(past, history, &staged.pin, &in_allowed);
         report.note(
             codes::NOTE,
             format!(
@@ -320,7 +398,7 @@ fn judge(
                 pin.tag,
                 claim.artifact.id,
                 claim.edge.from,
-                short(&v.commit),
+                short(&commit),
                 staged.pin.tag
             ),
         );
@@ -337,9 +415,10 @@ fn judge(
             .same_as(&claim.artifact))
         .then_some(a.digest?)
     });
+    // Lane FROM's pins, the most recently held first, each with the commit that brought it.
     let mut recent: Vec<(&PastPin, i64)> = from_pins
         .iter()
-        .map(|p| (*p, history.versions[p.version].time))
+        .map(|p| (*p, history.versions[p.version].newest))
         .collect();
     recent.sort_by_key(|p| std::cmp::Reverse(p.1));
     let mut seen = HashSet::new();
@@ -347,11 +426,12 @@ fn judge(
         .into_iter()
         .filter(|(p, _)| seen.insert(p.pin.tag.clone()))
         .take(3)
-        .map(|(p, time)| {
+        .map(|(p, _)| {
+            let (commit, time) = introduction(past, history, &p.pin, &in_allowed);
             format!(
                 "`{}` (commit {}, {})",
                 p.pin.tag,
-                short(&history.versions[p.version].commit),
+                short(&commit),
                 date(time)
             )
         })
@@ -403,13 +483,17 @@ fn judge(
             claim.edge.from, claim.edge.to
         ))
     };
-    report.push(locate(diagnostic, repo_root, pin));
+    report.push(locate(diagnostic, repo_root, pin, pinned_text));
     Ok(())
 }
 
-fn locate(diagnostic: Diagnostic, repo_root: &Path, pin: &Pin) -> Diagnostic {
-    match std::fs::read_to_string(repo_root.join(&pin.path)) {
-        Ok(text) if pin.span.offset + pin.span.len <= text.len() => diagnostic.with_span(
+fn locate(diagnostic: Diagnostic, repo_root: &Path, pin: &Pin, text: Option<&str>) -> Diagnostic {
+    let text = match text {
+        Some(text) => Some(text.to_owned()),
+        None => std::fs::read_to_string(repo_root.join(&pin.path)).ok(),
+    };
+    match text {
+        Some(text) if pin.span.offset + pin.span.len <= text.len() => diagnostic.with_span(
             SourceFile::new(PathBuf::from(&pin.path), text),
             pin.span.offset,
             pin.span.len,
@@ -417,6 +501,37 @@ fn locate(diagnostic: Diagnostic, repo_root: &Path, pin: &Pin) -> Diagnostic {
         ),
         _ => diagnostic.with_path(&pin.path),
     }
+}
+
+/// The oldest commit (and its time) that holds `pin` (same file, setter, tag and digest)
+/// among the versions `in_allowed` admits: the commit that brought it.
+fn introduction(
+    past: &[PastPin],
+    history: &FileHistory,
+    pin: &Pin,
+    in_allowed: &dyn Fn(&PastPin) -> bool,
+) -> (ObjectId, i64) {
+    past.iter()
+        .filter(|p| {
+            p.pin.path == pin.path
+                && p.pin.setter == pin.setter
+                && p.pin.tag == pin.tag
+                && p.pin.digest == pin.digest
+                && in_allowed(p)
+        })
+        .map(|p| &history.versions[p.version])
+        .min_by_key(|v| v.time)
+        .map_or((ObjectId::null(gix::hash::Kind::Sha1), 0), |v| {
+            (v.commit, v.time)
+        })
+}
+
+fn lane_prefix<'o>(options: &'o Options, lane: &str) -> &'o str {
+    options
+        .lanes
+        .iter()
+        .find(|l| l.name == lane)
+        .map_or("", |l| l.tag_prefix.as_str())
 }
 
 fn short(id: &ObjectId) -> String {

@@ -12,7 +12,7 @@ mod node;
 mod parse;
 
 pub use node::{Node, Span, Value};
-pub use parse::{Limits, ParseError, ReadError, parse_documents, read_text};
+pub use parse::{Limits, ParseError, ReadError, parse_documents, parse_each, read_text};
 
 #[cfg(test)]
 mod tests;

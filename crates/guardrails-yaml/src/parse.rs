@@ -127,30 +127,43 @@ pub fn read_text(path: &Path, limits: &Limits) -> Result<String, ReadError> {
 /// Parses every document of a YAML stream. Empty documents (a lone `---`, a file of
 /// comments) come back as null nodes so document numbering matches the file.
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
-    // The deserializer recurses once per nesting level and a debug build spends tens of
-    // kilobytes of stack per level: a 2 MiB thread overflows before the depth budget
-    // answers. A scoped thread with a generous stack makes the budget, not the stack, the
-    // limit; spawning one costs microseconds.
+    on_parser_thread(|| parse_on_this_thread(text, limits))?
+}
+
+/// Parses each of `texts` as [`parse_documents`] does, all on one parser thread (one thread
+/// start for all of them, where [`parse_documents`] starts one per text), handing `each`
+/// the index and the result. For many small texts, such as the versions of a file along
+/// a history.
+pub fn parse_each<F>(texts: &[&str], limits: &Limits, mut each: F) -> Result<(), ParseError>
+where
+    F: FnMut(usize, Result<Vec<Node>, ParseError>) + Send,
+{
+    on_parser_thread(move || {
+        for (i, text) in texts.iter().enumerate() {
+            each(i, parse_on_this_thread(text, limits));
+        }
+    })
+}
+
+/// Runs `work` on a scoped thread with the parser's stack. The deserializer recurses once
+/// per nesting level and a debug build spends tens of kilobytes of stack per level: a
+/// 2 MiB thread overflows before the depth budget answers. A generous stack makes the
+/// budget, not the stack, the limit; spawning one costs microseconds.
+fn on_parser_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, ParseError> {
+    let failed = |message: String| ParseError {
+        message,
+        offset: None,
+        line: None,
+        column: None,
+    };
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("yaml-parse".into())
             .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, || parse_on_this_thread(text, limits))
-            .map_err(|error| ParseError {
-                message: format!("cannot start the parser thread: {error}"),
-                offset: None,
-                line: None,
-                column: None,
-            })?
+            .spawn_scoped(scope, work)
+            .map_err(|error| failed(format!("cannot start the parser thread: {error}")))?
             .join()
-            .unwrap_or_else(|_| {
-                Err(ParseError {
-                    message: "the YAML parser failed on this input".into(),
-                    offset: None,
-                    line: None,
-                    column: None,
-                })
-            })
+            .map_err(|_| failed("the YAML parser failed on this input".into()))
     })
 }
 

@@ -161,3 +161,28 @@ fn an_alias_key_ends_where_go_ends_it() {
     let error = parse("name: &app web\ndata: {*app: x, q: *app2}\n").unwrap_err();
     assert_eq!((error.line, error.column), (Some(2), Some(20)), "{error:?}");
 }
+
+#[test]
+fn parse_each_reads_every_text_on_one_thread_as_parse_documents_would() {
+    let texts = ["a: 1\n", "a: [\n", "b: 2\n---\nc: 3\n"];
+    let mut seen = Vec::new();
+    parse_each(&texts, &Limits::default(), |i, parsed| {
+        seen.push((i, parsed.map(|docs| docs.len()).map_err(|e| e.line)));
+    })
+    .unwrap();
+    let one_by_one: Vec<_> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                i,
+                parse_documents(t, &Limits::default())
+                    .map(|docs| docs.len())
+                    .map_err(|e| e.line),
+            )
+        })
+        .collect();
+    assert_eq!(seen, one_by_one);
+    assert_eq!(seen[2].1, Ok(2));
+    assert!(seen[1].1.is_err());
+}
