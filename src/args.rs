@@ -140,6 +140,13 @@ pub struct FluxValidate {
     #[arg(long, value_name = "REGEX")]
     pub artifact_id: Option<String>,
 
+    /// Instead of validating, list every change of every lane's pins along the history
+    /// (with --from-ref/--to-ref, the changes of that range), each with the commit where
+    /// the lane before pinned its artifact: a table per lane, one JSON object per change
+    /// (`--format json`), or a pull request's promotion evidence (`--format markdown`).
+    #[arg(long)]
+    pub promotion_history: bool,
+
     /// Do not read or write the render cache.
     #[arg(long)]
     pub no_cache: bool,

@@ -69,7 +69,8 @@ pub struct OutputArgs {
 
     /// Output format: `human` (miette reports on stderr), `json` (one object per diagnostic
     /// and line, on stdout), `github` (workflow-command annotations, on stdout) or `sarif`
-    /// (one SARIF 2.1.0 document, on stdout, for code scanning).
+    /// (one SARIF 2.1.0 document, on stdout, for code scanning) or `markdown` (a list, on
+    /// stdout, for pull-request comments).
     #[arg(long, value_enum, default_value_t = FormatArg::Human, value_name = "FORMAT")]
     pub format: FormatArg,
 
@@ -88,6 +89,7 @@ pub enum FormatArg {
     Json,
     Github,
     Sarif,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,6 +242,7 @@ impl Output {
             FormatArg::Json => Format::Json,
             FormatArg::Github => Format::Github,
             FormatArg::Sarif => Format::Sarif,
+            FormatArg::Markdown => Format::Markdown,
         };
         let terminal = std::io::stderr().is_terminal();
         let color = match args.color {
@@ -321,10 +324,19 @@ impl Output {
     ) -> ExitCode {
         let report = &self.prepared(report, scanned);
         let mut text = self.renderer.render_all(report.visible(self.verbose));
-        if self.renderer.format() == Format::Human
-            && (self.verbose || !report.diagnostics.is_empty())
-        {
-            text.push_str(&format!("{}; {checked}\n", report.tally()));
+        let summary = self.verbose || !report.diagnostics.is_empty();
+        match self.renderer.format() {
+            Format::Human if summary => {
+                text.push_str(&format!("{}; {checked}\n", report.tally()));
+            }
+            Format::Markdown if summary => {
+                text.push_str(&format!(
+                    "\n**{}**; {}\n",
+                    report.tally(),
+                    guardrails_report::markdown_text(checked)
+                ));
+            }
+            _ => {}
         }
         let written = self.write(&text);
         exit_after(written, report.exit_status())
@@ -348,13 +360,28 @@ impl Output {
                 stderr.write_all(text.as_bytes())?;
                 stderr.flush()
             }
-            Format::Json | Format::Github | Format::Sarif => {
-                let mut stdout = std::io::stdout().lock();
-                stdout.write_all(text.as_bytes())?;
-                stdout.flush()
-            }
+            Format::Json | Format::Github | Format::Sarif | Format::Markdown => print(text),
         }
     }
+
+    pub fn format(&self) -> Format {
+        self.renderer.format()
+    }
+
+    /// Writes `text`, a run's records rather than its findings, to stdout; a reader that
+    /// went away is not an error.
+    pub fn print(&self, text: &str) -> std::io::Result<()> {
+        match print(text) {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+fn print(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
 }
 
 /// `--completions SHELL`: writes the completion script of `Cli` to stdout.

@@ -1,5 +1,8 @@
 //! flux-kustomize-validate's promotion lineage step: which pins a run checks, from its
-//! mode (the changed files, `--all`, a `--from-ref`/`--to-ref` range).
+//! mode (the changed files, `--all`, a `--from-ref`/`--to-ref` range), and the history
+//! audit of `--promotion-history` ([`history`]).
+
+pub mod history;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -26,28 +29,39 @@ pub fn check(
     files: &[PathBuf],
     range: Option<(&str, &str)>,
 ) -> Result<Report, String> {
-    let identity = match &cli.artifact_id {
-        Some(pattern) => Identity::with_pattern(pattern).map_err(|e| e.to_string())?,
-        None => Identity::default(),
-    };
     let scope = if cli.all {
         Scope::All
     } else if let Some((from, to)) = range {
-        let resolve = |name: &str| {
-            repo.rev_parse_single(name)
-                .map(|id| id.detach())
-                .map_err(|e| format!("cannot resolve `{name}`: {e}"))
-        };
-        Scope::Range {
-            from: resolve(from)?,
-            to: resolve(to)?,
-        }
+        range_scope(repo, from, to)?
     } else if files.is_empty() {
         Scope::All
     } else {
         Scope::Changed(relative(files, repo_root))
     };
-    let options = Options {
+    let options = options(cli, lanes, scope)?;
+    guardrails_promotion::check(repo, repo_root, pins, &options).map_err(|e| e.to_string())
+}
+
+/// The commits between `from` and `to`.
+fn range_scope(repo: &gix::Repository, from: &str, to: &str) -> Result<Scope, String> {
+    let resolve = |name: &str| {
+        repo.rev_parse_single(name)
+            .map(|id| id.detach())
+            .map_err(|e| format!("cannot resolve `{name}`: {e}"))
+    };
+    Ok(Scope::Range {
+        from: resolve(from)?,
+        to: resolve(to)?,
+    })
+}
+
+/// What the lineage rule needs from the command line.
+fn options(cli: &FluxValidate, lanes: &[Lane], scope: Scope) -> Result<Options, String> {
+    let identity = match &cli.artifact_id {
+        Some(pattern) => Identity::with_pattern(pattern).map_err(|e| e.to_string())?,
+        None => Identity::default(),
+    };
+    Ok(Options {
         edges: if cli.promote.is_empty() {
             Edge::defaults()
         } else {
@@ -57,8 +71,7 @@ pub fn check(
         identity,
         scope,
         commit_limit: COMMIT_LIMIT,
-    };
-    guardrails_promotion::check(repo, repo_root, pins, &options).map_err(|e| e.to_string())
+    })
 }
 
 /// Repository-relative, `/`-separated paths of `files`.

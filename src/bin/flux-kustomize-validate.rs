@@ -38,7 +38,11 @@ fn main() -> ExitCode {
         .as_ref()
         .filter(|run| run.stage == Stage::PrePush)
         .and_then(|run| run.refs.clone());
-    if !cli.all && cli.from_ref.is_none() && (!files.is_empty() || framework.is_some()) {
+    if !cli.all
+        && !cli.promotion_history
+        && cli.from_ref.is_none()
+        && (!files.is_empty() || framework.is_some())
+    {
         let deleted = match &framework {
             Some(FrameworkRun {
                 stage: Stage::PrePush,
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
     }
     if files.is_empty()
         && !cli.all
+        && !cli.promotion_history
         && let (Some(from), Some(to)) = (&cli.from_ref, &cli.to_ref)
     {
         match guardrails_flux::changed_files(&repo_root, from, to) {
@@ -109,6 +114,9 @@ fn main() -> ExitCode {
             cli.lanes.clone()
         },
     };
+    if cli.promotion_history {
+        return gitops_guardrails::promotion::history::run(&cli, repo.as_ref(), &options, &output);
+    }
     match guardrails_flux::validate(&options) {
         Ok(mut outcome) => {
             if let Some(repo) = &repo {

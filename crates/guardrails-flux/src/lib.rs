@@ -64,25 +64,7 @@ pub struct Outcome {
 /// Validates what `options` select.
 pub fn validate(options: &Options) -> Result<Outcome, Error> {
     let started = Instant::now();
-    let repo_root = options
-        .repo_root
-        .canonicalize()
-        .map_err(|source| Error::Root {
-            path: options.repo_root.clone(),
-            source,
-        })?;
-    let root = options.root.canonicalize().map_err(|source| Error::Root {
-        path: options.root.clone(),
-        source,
-    })?;
-    // A file given as the root would be walked as an empty tree: nothing checked, exit 0.
-    if !root.is_dir() {
-        return Err(Error::Root {
-            path: options.root.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
-        });
-    }
-    let filter = plan::PathFilter::new(&options.include, &options.exclude)?;
+    let (repo_root, root, filter) = scope(options)?;
     let changed: Option<BTreeSet<PathBuf>> =
         (!options.all && !options.files.is_empty()).then(|| {
             options
@@ -180,6 +162,57 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         scanned,
         pins,
     })
+}
+
+/// The repository's top level and the discovery root (both canonical) and the path filter
+/// of `options`.
+fn scope(options: &Options) -> Result<(PathBuf, PathBuf, plan::PathFilter), Error> {
+    let repo_root = options
+        .repo_root
+        .canonicalize()
+        .map_err(|source| Error::Root {
+            path: options.repo_root.clone(),
+            source,
+        })?;
+    let root = options.root.canonicalize().map_err(|source| Error::Root {
+        path: options.root.clone(),
+        source,
+    })?;
+    // A file given as the root would be walked as an empty tree: nothing checked, exit 0.
+    if !root.is_dir() {
+        return Err(Error::Root {
+            path: options.root.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+        });
+    }
+    let filter = plan::PathFilter::new(&options.include, &options.exclude)?;
+    Ok((repo_root, root, filter))
+}
+
+/// Every pin of the files `options` select, as a run over all of them reads it (lanes
+/// and images decided on the Kustomizations Flux applies), without rendering a build:
+/// what the promotion history follows.
+pub fn pins(options: &Options) -> Result<Vec<guardrails_image_lint::Pin>, Error> {
+    let (repo_root, root, filter) = scope(options)?;
+    let mut pool = Pool::new(options, &repo_root);
+    let mut report = Report::default();
+    let plan = pipeline::prepare(
+        &repo_root,
+        &root,
+        None,
+        &filter,
+        options,
+        &mut pool,
+        &mut report,
+    )?;
+    Ok(plan
+        .image_index
+        .as_ref()
+        .map(guardrails_image_lint::Index::pins)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|pin| filter.allows(&pin.path))
+        .collect())
 }
 
 /// The same finding from several renders (two clusters building one base) is one, listing

@@ -50,10 +50,22 @@ pub struct FileVersion {
     pub text: String,
 }
 
+/// A commit the walk visited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkedCommit {
+    pub id: ObjectId,
+    /// Committer time (seconds since the epoch).
+    pub time: i64,
+    /// Its parents, as the walk saw them (a shallow clone's boundary commits have none).
+    pub parents: Vec<ObjectId>,
+}
+
 /// The versions of the followed files, and how far the walk could see.
 #[derive(Debug, Default)]
 pub struct FileHistory {
     pub versions: Vec<FileVersion>,
+    /// Every commit visited, in the walk's order (newest first).
+    pub walked: Vec<WalkedCommit>,
     /// Commits visited.
     pub commits: usize,
     /// The repository is a shallow clone: history stops at its grafts.
@@ -96,6 +108,11 @@ pub fn file_history(
             .object()
             .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?;
         let time = commit.time().map_or(0, |t| t.seconds);
+        history.walked.push(WalkedCommit {
+            id: info.id,
+            time,
+            parents: info.parent_ids.iter().copied().collect(),
+        });
         let tree_id = commit
             .tree_id()
             .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?
@@ -277,6 +294,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(history.commits, 4);
+        assert_eq!(history.walked.len(), 4);
+        assert_eq!(history.walked[0].id, id(&head));
+        assert_eq!(history.walked[0].parents, [id(&back)]);
+        assert!(history.walked[3].parents.is_empty());
         assert!(!history.shallow && !history.truncated);
         let texts: Vec<(&str, ObjectId, usize)> = history
             .versions

@@ -93,6 +93,14 @@ impl Identity {
     }
 }
 
+/// Whether an ImagePolicy with these tag filters (`spec.filterTags.pattern`) admits `tag`:
+/// `None` when there is no filter to ask (or none compiles).
+pub fn filter_selects(patterns: &[String], tag: &str) -> Option<bool> {
+    let compiled: Vec<regex::bytes::Regex> =
+        patterns.iter().filter_map(|p| compile(p).ok()).collect();
+    (!compiled.is_empty()).then(|| compiled.iter().any(|re| re.is_match(tag.as_bytes())))
+}
+
 /// Go's RE2 reads `\d`, `\w`, `\s` as ASCII classes: so does this.
 fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
     regex::bytes::RegexBuilder::new(pattern)

@@ -13,12 +13,16 @@
 //! This crate never prints and never exits; findings come back as a [`Report`].
 
 pub mod artifact;
+mod audit;
 pub mod codes;
+mod finding;
+mod graph;
 mod lineage;
 
 use std::str::FromStr;
 
 pub use artifact::{Artifact, Identity, InvalidIdentity};
+pub use audit::{Audit, Lineage, PinChange, PinValue, Staged, audit};
 pub use guardrails_git::file_history::FileHistoryError;
 pub use lineage::check;
 

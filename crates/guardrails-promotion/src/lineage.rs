@@ -9,7 +9,8 @@ use guardrails_image_lint::{Lane, Pin};
 use guardrails_report::{Diagnostic, Report, SourceFile};
 
 use crate::artifact::Artifact;
-use crate::{Edge, Options, Scope, codes};
+use crate::finding::short;
+use crate::{Edge, Options, Scope, codes, finding};
 
 /// A pin of lane TO to check, with what it is checked against.
 #[derive(Clone)]
@@ -25,10 +26,10 @@ struct Claim<'a> {
 }
 
 /// A pin of an older version of a followed file.
-struct PastPin {
-    pin: Pin,
+pub(crate) struct PastPin {
+    pub(crate) pin: Pin,
     /// The version it belongs to (index in the history's versions).
-    version: usize,
+    pub(crate) version: usize,
 }
 
 /// Checks the pins `options.scope` selects; `repo_root` is where the current files are
@@ -176,7 +177,7 @@ fn claims<'a>(pins: &'a [Pin], options: &'a Options, report: &mut Report) -> Vec
     out
 }
 
-fn past_pins(history: &FileHistory) -> Vec<PastPin> {
+pub(crate) fn past_pins(history: &FileHistory) -> Vec<PastPin> {
     let versions: Vec<usize> = (0..history.versions.len())
         .filter(|&v| history.versions[v].text.contains("$imagepolicy"))
         .collect();
@@ -295,13 +296,17 @@ fn judge(
         Scope::Range { from, .. } if held_at(from) => return Ok(()),
         _ => {}
     }
+    // In a CI range or `--all`, the commit that brought the pin (findings name it).
+    let introduced = unchanged_at_start
+        .then(|| {
+            own.iter()
+                .filter(|p| same_pin(&p.pin))
+                .map(|p| &history.versions[p.version])
+                .min_by_key(|v| v.time)
+                .map(|v| v.commit)
+        })
+        .flatten();
     let allowed: Option<HashSet<ObjectId>> = if unchanged_at_start {
-        let introduced = own
-            .iter()
-            .filter(|p| same_pin(&p.pin))
-            .map(|p| &history.versions[p.version])
-            .min_by_key(|v| v.time)
-            .map(|v| v.commit);
         match introduced {
             Some(commit) => {
                 let parents = file_history::parents(repo, commit)?;
@@ -422,67 +427,27 @@ fn judge(
         .collect();
     recent.sort_by_key(|p| std::cmp::Reverse(p.1));
     let mut seen = HashSet::new();
-    let last_three: Vec<String> = recent
+    let last_pins: Vec<(String, ObjectId, i64)> = recent
         .into_iter()
         .filter(|(p, _)| seen.insert(p.pin.tag.clone()))
         .take(3)
         .map(|(p, _)| {
             let (commit, time) = introduction(past, history, &p.pin, &in_allowed);
-            format!(
-                "`{}` (commit {}, {})",
-                p.pin.tag,
-                short(&commit),
-                date(time)
-            )
+            (p.pin.tag.clone(), commit, time)
         })
         .collect();
-    let blind = history.shallow || history.truncated;
-    let image = pin.image.as_deref().unwrap_or_default();
-    let what = match &other_digest {
-        Some(digest) => format!(
-            "lane `{}` pins `{}` with digest `{}`, but the artifact `{}` lane `{}` ran is `{digest}`: \
-             not the image that was tested",
-            claim.edge.to,
-            pin.tag,
-            pin.digest.as_deref().unwrap_or_default(),
-            claim.artifact.id,
-            claim.edge.from
-        ),
-        None => format!(
-            "lane `{}` pins `{}`, an artifact (`{}`) lane `{}` never pinned for `{image}`",
-            claim.edge.to, pin.tag, claim.artifact.id, claim.edge.from
-        ),
-    };
-    let recent_text = if last_three.is_empty() {
-        format!(
-            "lane `{}` pinned no tag of this image before",
-            claim.edge.from
-        )
-    } else {
-        format!(
-            "lane `{}`'s last pins: {}",
-            claim.edge.from,
-            last_three.join(", ")
-        )
-    };
-    let diagnostic = if blind {
-        Diagnostic::warning(
-            codes::CANNOT_KNOW,
-            format!(
-                "{what} in the history at hand ({} commits{}): whether it ran there earlier cannot be known",
-                history.commits,
-                if history.shallow { ", a shallow clone" } else { ", the walk's limit" }
-            ),
-        )
-        .with_help(format!(
-            "fetch the full history (`git fetch --unshallow`) and run again; {recent_text}"
-        ))
-    } else {
-        Diagnostic::error(codes::UNSTAGED_ARTIFACT, what).with_help(format!(
-            "promotion retags the artifact lane `{}` tested; pin the `{}` tag of one it ran. {recent_text}",
-            claim.edge.from, claim.edge.to
-        ))
-    };
+    let diagnostic = finding::diagnostic(&finding::Facts {
+        from: &claim.edge.from,
+        to: &claim.edge.to,
+        tag: &pin.tag,
+        digest: pin.digest.as_deref(),
+        image: pin.image.as_deref().unwrap_or_default(),
+        artifact: &claim.artifact.id,
+        other_digest: other_digest.as_deref(),
+        last_pins: &last_pins,
+        blind: (history.shallow || history.truncated).then_some((history.commits, history.shallow)),
+        commit: introduced,
+    });
     report.push(locate(diagnostic, repo_root, pin, pinned_text));
     Ok(())
 }
@@ -532,14 +497,4 @@ fn lane_prefix<'o>(options: &'o Options, lane: &str) -> &'o str {
         .iter()
         .find(|l| l.name == lane)
         .map_or("", |l| l.tag_prefix.as_str())
-}
-
-fn short(id: &ObjectId) -> String {
-    id.to_hex_with_len(7).to_string()
-}
-
-fn date(seconds: i64) -> String {
-    gix::date::Time::new(seconds, 0)
-        .format(gix::date::time::format::SHORT)
-        .unwrap_or_else(|_| seconds.to_string())
 }

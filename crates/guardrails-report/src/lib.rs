@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use guardrails_diagnostics::{Severity, suggest};
-pub use render::{Format, Renderer, Style};
+pub use render::{Format, Renderer, Style, markdown_code, markdown_text};
 pub use sarif::Tool;
 pub use text::{EscapedSource, Location, escape_terminal, sanitize};
 
@@ -63,6 +63,9 @@ pub struct Diagnostic {
     /// What the problem breaks (overlays, Flux Kustomizations), when the cause is written
     /// in a file they share: one finding lists them all instead of repeating per build.
     pub breaks: Vec<String>,
+    /// The commit (full id) the finding was made in, for findings about a repository's
+    /// history rather than its checkout.
+    pub commit: Option<String>,
 }
 
 impl Diagnostic {
@@ -76,6 +79,7 @@ impl Diagnostic {
             labels: Vec::new(),
             path: None,
             breaks: Vec::new(),
+            commit: None,
         }
     }
 
@@ -135,6 +139,12 @@ impl Diagnostic {
                 format!("{}; breaks {listed}", self.message)
             }
         }
+    }
+
+    /// Names the commit the finding was made in (see [`Diagnostic::commit`]).
+    pub fn with_commit(mut self, commit: impl Into<String>) -> Self {
+        self.commit = Some(commit.into());
+        self
     }
 
     pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {

@@ -21,6 +21,9 @@ pub enum Format {
     Github,
     /// One SARIF 2.1.0 document for the whole run (GitHub code scanning).
     Sarif,
+    /// A Markdown list, one item per diagnostic: for pull-request comments and job
+    /// summaries.
+    Markdown,
 }
 
 /// How human output may look; decided by the caller from the terminal and `NO_COLOR`.
@@ -90,6 +93,7 @@ impl Renderer {
                 Format::Human => self.human(&mut out, diagnostic),
                 Format::Json => json_line(&mut out, diagnostic),
                 Format::Github => github_line(&mut out, diagnostic),
+                Format::Markdown => markdown_item(&mut out, diagnostic),
                 // One document for the whole run, returned above.
                 Format::Sarif => {}
             }
@@ -236,6 +240,9 @@ struct JsonDiagnostic<'a> {
     /// What the problem breaks; absent when it breaks nothing beyond its file.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     breaks: &'a [String],
+    /// The commit the finding was made in; absent for findings about the checkout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
 }
 
 fn json_line(out: &mut String, diagnostic: &Diagnostic) {
@@ -249,6 +256,7 @@ fn json_line(out: &mut String, diagnostic: &Diagnostic) {
         column: location.map(|l| l.column),
         help: diagnostic.help.as_deref(),
         breaks: &diagnostic.breaks,
+        commit: diagnostic.commit.as_deref(),
     };
     // Serialising plain strings and numbers cannot fail.
     if let Ok(text) = serde_json::to_string(&record) {
@@ -286,6 +294,42 @@ fn github_line(out: &mut String, diagnostic: &Diagnostic) {
         properties.join(","),
         escape_data(&message)
     );
+}
+
+fn markdown_item(out: &mut String, diagnostic: &Diagnostic) {
+    let mut place = String::new();
+    if let Some(file) = diagnostic.file() {
+        place = file.display().to_string();
+        if let Some(location) = diagnostic.location() {
+            place.push_str(&format!(":{}", location.line));
+        }
+        place = format!(" `{}`", markdown_code(&place));
+    }
+    let _ = writeln!(
+        out,
+        "- **{}** `{}`{place}: {}",
+        diagnostic.severity.as_str(),
+        diagnostic.code,
+        markdown_text(&diagnostic.full_message())
+    );
+    if let Some(help) = &diagnostic.help {
+        let _ = writeln!(out, "  - help: {}", markdown_text(help));
+    }
+}
+
+/// Text from a repository in Markdown: control characters escaped as for a terminal, and
+/// no HTML (a comment renders it) and no line breaks that would end the list item.
+pub fn markdown_text(text: &str) -> String {
+    escape_terminal(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
+}
+
+/// Text inside a code span: backticks cannot be escaped there, so they become quotes.
+pub fn markdown_code(text: &str) -> String {
+    escape_terminal(text).replace('`', "'").replace('\n', " ")
 }
 
 /// Escaping rules of GitHub's workflow commands (actions/toolkit `command.ts`).
