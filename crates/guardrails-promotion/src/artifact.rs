@@ -33,6 +33,18 @@ impl Artifact {
     }
 }
 
+impl Artifact {
+    /// What two ids that name the same artifact share (see [`Artifact::same_as`]): the
+    /// first seven characters of a sha, or the whole of a shorter id. Indexes key on it.
+    pub fn key(id: &str) -> &str {
+        if id.len() >= SHORTEST_SHA {
+            id.get(..SHORTEST_SHA).unwrap_or(id)
+        } else {
+            id
+        }
+    }
+}
+
 /// git's default abbreviation.
 const SHORTEST_SHA: usize = 7;
 
@@ -82,7 +94,7 @@ impl Identity {
             None => filters
                 .iter()
                 .filter(|f| f.contains("sha>"))
-                .filter_map(|f| compile(f).ok())
+                .filter_map(|f| compiled(f))
                 .find_map(|re| group(&re, tag, "sha"))
                 .or_else(|| sha_segment(tag.strip_prefix(prefix).unwrap_or(tag)))?,
         };
@@ -96,9 +108,24 @@ impl Identity {
 /// Whether an ImagePolicy with these tag filters (`spec.filterTags.pattern`) admits `tag`:
 /// `None` when there is no filter to ask (or none compiles).
 pub fn filter_selects(patterns: &[String], tag: &str) -> Option<bool> {
-    let compiled: Vec<regex::bytes::Regex> =
-        patterns.iter().filter_map(|p| compile(p).ok()).collect();
-    (!compiled.is_empty()).then(|| compiled.iter().any(|re| re.is_match(tag.as_bytes())))
+    let filters: Vec<regex::bytes::Regex> = patterns.iter().filter_map(|p| compiled(p)).collect();
+    (!filters.is_empty()).then(|| filters.iter().any(|re| re.is_match(tag.as_bytes())))
+}
+
+/// [`compile`], once per pattern and thread: a history asks about the same few filters
+/// for thousands of tags.
+fn compiled(pattern: &str) -> Option<regex::bytes::Regex> {
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<regex::bytes::Regex>>> =
+            std::cell::RefCell::default();
+    }
+    COMPILED.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(pattern.to_owned())
+            .or_insert_with(|| compile(pattern).ok())
+            .clone()
+    })
 }
 
 /// Go's RE2 reads `\d`, `\w`, `\s` as ASCII classes: so does this.

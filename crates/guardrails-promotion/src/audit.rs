@@ -363,6 +363,8 @@ struct Context<'a> {
     changes: &'a [Located],
     artifacts: Vec<Option<Artifact>>,
     by_lane_image: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// The changes of a lane and image whose artifact has a given [`Artifact::key`].
+    by_artifact: HashMap<(&'a str, &'a str, String), Vec<usize>>,
     graph: &'a Graph,
     options: &'a Options,
     blind: bool,
@@ -371,15 +373,27 @@ struct Context<'a> {
 impl<'a> Context<'a> {
     fn new(changes: &'a [Located], graph: &'a Graph, options: &'a Options, blind: bool) -> Self {
         let mut by_lane_image: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut by_artifact: HashMap<(&str, &str, String), Vec<usize>> = HashMap::new();
         for (i, c) in changes.iter().enumerate() {
             if let Some(image) = &c.change.image {
                 by_lane_image
                     .entry((c.change.lane.as_str(), image.as_str()))
                     .or_default()
                     .push(i);
+                if let Some(id) = &c.change.artifact {
+                    by_artifact
+                        .entry((
+                            c.change.lane.as_str(),
+                            image.as_str(),
+                            Artifact::key(id).to_owned(),
+                        ))
+                        .or_default()
+                        .push(i);
+                }
             }
         }
         Context {
+            by_artifact,
             artifacts: changes.iter().map(|c| artifact_of(&c.change)).collect(),
             changes,
             by_lane_image,
@@ -393,6 +407,13 @@ impl<'a> Context<'a> {
     fn of(&self, lane: &'a str, image: &'a str) -> &[usize] {
         self.by_lane_image
             .get(&(lane, image))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The changes of lane `lane` to image `image` that may name `artifact` (same key).
+    fn naming(&self, lane: &'a str, image: &'a str, artifact: &Artifact) -> &[usize] {
+        self.by_artifact
+            .get(&(lane, image, Artifact::key(&artifact.id).to_owned()))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -428,15 +449,19 @@ impl<'a> Context<'a> {
         let staged = edges
             .iter()
             .find_map(|edge| self.staged(i, artifact, &edge.from, image));
-        let rollback = self.of(&change.lane, image).iter().copied().find(|&j| {
-            let earlier = &self.changes[j].change;
-            earlier.path == change.path
-                && earlier.setter == change.setter
-                && self.artifacts[j]
-                    .as_ref()
-                    .is_some_and(|a| a.same_as(artifact))
-                && self.before(j, i)
-        });
+        let rollback = self
+            .naming(&change.lane, image, artifact)
+            .iter()
+            .copied()
+            .find(|&j| {
+                let earlier = &self.changes[j].change;
+                earlier.path == change.path
+                    && earlier.setter == change.setter
+                    && self.artifacts[j]
+                        .as_ref()
+                        .is_some_and(|a| a.same_as(artifact))
+                    && self.before(j, i)
+            });
         if let Some(j) = rollback {
             return Lineage::Rollback {
                 commit: self.changes[j].change.commit,
@@ -475,7 +500,7 @@ impl<'a> Context<'a> {
         from: &'a str,
         image: &'a str,
     ) -> Option<Staged> {
-        let candidates = self.of(from, image);
+        let candidates = self.naming(from, image, artifact);
         // Where lane FROM pinned this build with a digest, the digest is the artifact: a
         // pin of the same build without one does not vouch for another digest.
         let build = Artifact {
