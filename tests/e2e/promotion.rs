@@ -459,3 +459,197 @@ per_client!(promotion_of_the_seeds_system, |client| {
         .git(&["commit", "-q", "-m", "roll back frontend"])
         .assert_ok();
 });
+
+/// The history audit: every pin change of every lane, with its lineage.
+fn audit(sandbox: &Sandbox, args: &[&str]) -> crate::harness::Run {
+    let mut all = vec!["--no-cache", "--promotion-history"];
+    all.extend_from_slice(args);
+    sandbox.hook("flux-kustomize-validate", &all)
+}
+
+/// Staging bumps on a branch merged into main, a promotion, a rollback by revert and a
+/// rebuild production pins without staging.
+fn audited_history() -> Sandbox {
+    let sandbox = promoted_history();
+    sandbox.git(&["checkout", "-q", "-b", "bot"]).assert_ok();
+    pin(&sandbox, "staging", "staging-v1.2.0-ccccccc-250");
+    commit(&sandbox, "staging runs ccccccc (automation branch)");
+    sandbox.git(&["checkout", "-q", "main"]).assert_ok();
+    sandbox.write("docs/notes.md", "unrelated\n");
+    commit(&sandbox, "unrelated work on main");
+    sandbox
+        .git(&["merge", "-q", "--no-edit", "--no-ff", "bot"])
+        .assert_ok();
+    pin(&sandbox, "production", "production-v1.2.0-ccccccc-300");
+    commit(&sandbox, "promote ccccccc");
+    sandbox.git(&["revert", "--no-edit", "HEAD"]).assert_ok();
+    pin(&sandbox, "production", "production-v1.3.0-ddddddd-400");
+    commit(&sandbox, "production runs a rebuild");
+    sandbox
+}
+
+#[test]
+fn the_history_audit_lists_every_pin_change_with_its_lineage() {
+    if !available() {
+        return;
+    }
+    let sandbox = audited_history();
+    let run = audit(&sandbox, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    insta::assert_snapshot!("promotion_history_json", run.stdout);
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    let records: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["record"] == "pin-change")
+        .collect();
+    let of = |lane: &str| -> Vec<(String, String)> {
+        records
+            .iter()
+            .filter(|r| r["lane"] == lane)
+            .map(|r| {
+                (
+                    r["tag"].as_str().unwrap_or_default().to_owned(),
+                    r["lineage"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pair = |tag: &str, lineage: &str| (tag.to_owned(), lineage.to_owned());
+    assert_eq!(
+        of("staging"),
+        [
+            pair("staging-v1.0.0-aaaaaaa-100", "not-promoted"),
+            pair("staging-v1.1.0-bbbbbbb-200", "not-promoted"),
+            // Made on the automation branch: the merge that brought it is not a change.
+            pair("staging-v1.2.0-ccccccc-250", "not-promoted"),
+        ]
+    );
+    assert_eq!(
+        of("production"),
+        [
+            pair("production-v1.0.0-aaaaaaa-150", "staged"),
+            pair("production-v1.2.0-ccccccc-300", "staged"),
+            pair("production-v1.0.0-aaaaaaa-150", "rollback"),
+            pair("production-v1.3.0-ddddddd-400", "unstaged"),
+        ]
+    );
+    // Each record names its commit in full, and a promotion where staging pinned it.
+    let branch_commit = sandbox.rev("bot");
+    let promotion = records
+        .iter()
+        .find(|r| r["tag"] == "production-v1.2.0-ccccccc-300")
+        .expect("the promotion");
+    assert_eq!(promotion["staged_in"], branch_commit.as_str());
+    assert_eq!(promotion["previous_tag"], "production-v1.0.0-aaaaaaa-150");
+    assert_eq!(promotion["file"], PRODUCTION);
+    assert_eq!(promotion["line"], 7);
+    assert_eq!(promotion["selected"], true);
+    assert_eq!(promotion["digest"], Value::Null);
+    assert_eq!(promotion["commit"], sandbox.rev("HEAD~2").as_str());
+    // The violation is a finding too, at its line, naming the commit that made it.
+    let head = sandbox.rev("HEAD");
+    let violation = assert_reported(&lines, "promotion::unstaged-artifact", PRODUCTION, 7);
+    assert_eq!(violation["commit"], head.as_str());
+    assert_eq!(errors(&lines).len(), 1, "{lines:?}");
+    // The rollback names the commit that deployed the artifact first.
+    let rollback = records
+        .iter()
+        .find(|r| r["lineage"] == "rollback")
+        .expect("the rollback");
+    assert_eq!(rollback["rollback_to"], sandbox.rev("HEAD~6").as_str());
+}
+
+#[test]
+fn the_history_audit_in_human_and_markdown_form() {
+    if !available() {
+        return;
+    }
+    let sandbox = audited_history();
+    let human = audit(&sandbox, &[]);
+    assert_eq!(human.code, 1, "{}", human.all());
+    insta::assert_snapshot!("promotion_history_human", human.stdout);
+    assert!(
+        human
+            .stderr
+            .contains("1 error in 1 file; 8 pin changes in 9 commits"),
+        "{}",
+        human.stderr
+    );
+    // A pull request's range: the evidence of the changes it makes, for a review comment.
+    let base = sandbox.rev("HEAD~3");
+    let evidence = audit(
+        &sandbox,
+        &[
+            "--format",
+            "markdown",
+            "--from-ref",
+            &base,
+            "--to-ref",
+            "HEAD",
+        ],
+    );
+    assert_eq!(evidence.code, 1, "{}", evidence.all());
+    insta::assert_snapshot!("promotion_history_markdown", evidence.stdout);
+    // A range whose changes were all staged passes.
+    let clean = audit(
+        &sandbox,
+        &[
+            "--format",
+            "json",
+            "--from-ref",
+            "HEAD~4",
+            "--to-ref",
+            "HEAD~2",
+        ],
+    );
+    assert_eq!(clean.code, 0, "{}", clean.all());
+    // The merged staging bump and the promotion; no finding.
+    assert_eq!(clean.stdout.lines().count(), 2, "{}", clean.stdout);
+    assert!(!clean.stdout.contains("\"code\""), "{}", clean.stdout);
+}
+
+#[test]
+fn the_history_audit_of_a_shallow_clone_warns() {
+    if !available() {
+        return;
+    }
+    let sandbox = audited_history();
+    let shallow = sandbox.root.join("shallow");
+    let source = format!("file://{}", sandbox.work.display());
+    sandbox
+        .git_in(
+            &sandbox.root,
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                "2",
+                &source,
+                shallow.to_str().unwrap(),
+            ],
+        )
+        .assert_ok();
+    let mut cmd =
+        std::process::Command::new(crate::harness::bin_dir().join("flux-kustomize-validate"));
+    cmd.args(["--no-cache", "--promotion-history", "--format", "json"])
+        .current_dir(&shallow);
+    let run = sandbox.run_cmd(cmd);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["code"] == "promotion::cannot-know" && l["severity"] == "warning"),
+        "{}",
+        run.stdout
+    );
+    assert!(errors(&lines).is_empty(), "{}", run.stdout);
+}

@@ -561,7 +561,7 @@ fn violation(
                 && graph.before(c.node, located.node)
         })
         .collect();
-    recent.sort_by_key(|c| std::cmp::Reverse(c.change.time));
+    recent.sort_by_key(|c| std::cmp::Reverse((c.change.time, graph.generation(c.node))));
     let mut tags = BTreeSet::new();
     let last_three: Vec<(String, ObjectId, i64)> = recent
         .into_iter()

@@ -367,6 +367,40 @@ mod tests {
     }
 
     #[test]
+    fn markdown_is_a_list_with_no_html_and_no_controls() {
+        let mut report = sample();
+        report.push(
+            Diagnostic::warning("x::z", "tag `<img src=x>` from \u{1b}[31mred")
+                .with_commit("0123456789012345678901234567890123456789"),
+        );
+        let out = Renderer::new(Format::Markdown, Style::PLAIN).render(&report);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "- **error** `image-policy::unanchored` `apps/p.yaml:3`: pattern is not anchored"
+        );
+        assert_eq!(lines[1], "  - help: anchor it: '^production-v...$'");
+        // A message's line break does not end the item.
+        assert_eq!(lines[2], "- **advice** `x::y`: a, b: 50% next");
+        assert!(lines[3].contains("&lt;img src=x&gt;"), "{}", lines[3]);
+        assert!(!out.contains('\u{1b}') && !out.contains('<'), "{out}");
+    }
+
+    #[test]
+    fn json_names_the_commit_of_a_finding_about_history() {
+        let mut report = Report::default();
+        report.push(Diagnostic::error("a::b", "m").with_commit("abc"));
+        report.push(Diagnostic::error("a::b", "m"));
+        let out = Renderer::new(Format::Json, Style::PLAIN).render(&report);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("valid JSON"))
+            .collect();
+        assert_eq!(lines[0]["commit"], "abc");
+        assert!(lines[1].get("commit").is_none());
+    }
+
+    #[test]
     fn json_is_one_object_per_line() {
         let out = Renderer::new(Format::Json, Style::PLAIN).render(&sample());
         let lines: Vec<serde_json::Value> = out
