@@ -17,18 +17,17 @@ use crate::args::FluxValidate;
 /// asked about, and a bound on the time a run can take.
 const COMMIT_LIMIT: usize = 200_000;
 
-/// Runs the lineage check for a run of `cli` whose validation found `pins`.
-/// `files` are the changed files the run was given (absolute or relative to the current
-/// directory); `range` the commits a CI or pre-push run spans.
+/// Runs the lineage check for a run of `cli` with `flux` options whose validation found
+/// `pins`. The files are the changed files the run was given (absolute or relative to the
+/// current directory); `range` the commits a CI or pre-push run spans.
 pub fn check(
     cli: &FluxValidate,
     repo: &gix::Repository,
-    repo_root: &Path,
-    lanes: &[Lane],
+    flux: &guardrails_flux::Options,
     pins: &[Pin],
-    files: &[PathBuf],
     range: Option<(&str, &str)>,
 ) -> Result<Report, String> {
+    let (repo_root, files) = (&flux.repo_root, &flux.files);
     let scope = if cli.all {
         Scope::All
     } else if let Some((from, to)) = range {
@@ -38,7 +37,7 @@ pub fn check(
     } else {
         Scope::Changed(relative(files, repo_root))
     };
-    let options = options(cli, lanes, scope)?;
+    let options = options(cli, &flux.lanes, scope, flux.cache_dir.as_deref())?;
     guardrails_promotion::check(repo, repo_root, pins, &options).map_err(|e| e.to_string())
 }
 
@@ -56,7 +55,12 @@ fn range_scope(repo: &gix::Repository, from: &str, to: &str) -> Result<Scope, St
 }
 
 /// What the lineage rule needs from the command line.
-fn options(cli: &FluxValidate, lanes: &[Lane], scope: Scope) -> Result<Options, String> {
+fn options(
+    cli: &FluxValidate,
+    lanes: &[Lane],
+    scope: Scope,
+    render_cache: Option<&Path>,
+) -> Result<Options, String> {
     let identity = match &cli.artifact_id {
         Some(pattern) => Identity::with_pattern(pattern).map_err(|e| e.to_string())?,
         None => Identity::default(),
@@ -71,6 +75,10 @@ fn options(cli: &FluxValidate, lanes: &[Lane], scope: Scope) -> Result<Options, 
         identity,
         scope,
         commit_limit: COMMIT_LIMIT,
+        // Next to the render cache (`<git dir>/gitops-guardrails/`); off with --no-cache.
+        cache_dir: render_cache
+            .and_then(Path::parent)
+            .map(|dir| dir.join("promotion")),
     })
 }
 

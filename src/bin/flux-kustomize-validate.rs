@@ -129,10 +129,8 @@ fn main() -> ExitCode {
                 match gitops_guardrails::promotion::check(
                     &cli,
                     repo,
-                    &options.repo_root,
-                    &options.lanes,
+                    &options,
                     &outcome.pins,
-                    &options.files,
                     range,
                 ) {
                     Ok(lineage) => {

@@ -36,7 +36,7 @@ pub fn run(
         None => Ok(Scope::All),
     };
     let audit = scope
-        .and_then(|scope| super::options(cli, &options.lanes, scope))
+        .and_then(|scope| super::options(cli, &options.lanes, scope, options.cache_dir.as_deref()))
         .and_then(|lineage| {
             guardrails_promotion::audit(repo, &pins, &lineage).map_err(|e| e.to_string())
         });

@@ -1,11 +1,10 @@
-//! The versions a set of files had along a history: what promotion lineage reads to learn
+//! The blobs a set of files had along a history: what promotion lineage reads to learn
 //! which tags a lane pinned, and when.
 //!
-//! The walk visits every commit reachable from the starting commits (newest first, as
-//! `git log` does) and looks each followed path up in the commit's tree; a content is read
-//! once, however many commits hold it. Each version is dated by the oldest commit of the
-//! walk whose tree holds it: the commit that introduced it (for content that came back,
-//! a revert, its first introduction).
+//! The walk visits the commits reachable from the starting commits and not from hidden
+//! ones (what an index of the history lacks; newest first, as `git log` does) and looks
+//! each followed path up in the commit's tree, decoding only the trees an earlier lookup
+//! has not seen.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,7 +20,8 @@ pub struct FileHistoryError {
 }
 
 impl FileHistoryError {
-    fn new(
+    /// Reading `what` failed with `source`.
+    pub fn new(
         what: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
@@ -30,24 +30,6 @@ impl FileHistoryError {
             source: Box::new(source),
         }
     }
-}
-
-/// One content a followed file had.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileVersion {
-    /// Repository-relative, `/`-separated.
-    pub path: String,
-    pub blob: ObjectId,
-    /// The oldest commit of the walk whose tree holds this content at `path`.
-    pub commit: ObjectId,
-    /// That commit's committer time (seconds since the epoch).
-    pub time: i64,
-    /// The committer time of the newest commit of the walk that holds it.
-    pub newest: i64,
-    /// Every commit of the walk whose tree holds this content at `path`.
-    pub commits: Vec<ObjectId>,
-    /// The text (lossy UTF-8).
-    pub text: String,
 }
 
 /// A commit the walk visited.
@@ -60,115 +42,105 @@ pub struct WalkedCommit {
     pub parents: Vec<ObjectId>,
 }
 
-/// The versions of the followed files, and how far the walk could see.
+/// A commit of a [`walk_paths`] walk and the blob each followed path has in it.
+#[derive(Debug, Clone)]
+pub struct CommitPaths {
+    pub commit: WalkedCommit,
+    /// Per followed path (in the order given): its blob, `None` where the path holds no
+    /// file.
+    pub blobs: Vec<Option<ObjectId>>,
+}
+
+/// The commits a [`walk_paths`] walk visited, newest first.
 #[derive(Debug, Default)]
-pub struct FileHistory {
-    pub versions: Vec<FileVersion>,
-    /// Every commit visited, in the walk's order (newest first).
-    pub walked: Vec<WalkedCommit>,
-    /// Commits visited.
-    pub commits: usize,
+pub struct PathWalk {
+    pub commits: Vec<CommitPaths>,
     /// The repository is a shallow clone: history stops at its grafts.
     pub shallow: bool,
-    /// The walk stopped at `limit` commits.
+    /// The walk stopped at its limit.
     pub truncated: bool,
 }
 
-/// The versions of `paths` in the history of `tips`, visiting at most `limit` commits.
-pub fn file_history(
+/// Walks the commits reachable from `tips` and not from `hidden` (at most `limit`), and
+/// looks `paths` up in each: what an index of the paths' history adds for new commits.
+pub fn walk_paths(
     repo: &gix::Repository,
     tips: &[ObjectId],
+    hidden: &[ObjectId],
     paths: &[String],
+    lookup: &mut PathLookup,
     limit: usize,
-) -> Result<FileHistory, FileHistoryError> {
-    let mut history = FileHistory {
+) -> Result<PathWalk, FileHistoryError> {
+    let mut out = PathWalk {
         shallow: repo.is_shallow().unwrap_or(false),
-        ..FileHistory::default()
+        ..PathWalk::default()
     };
-    if tips.is_empty() || paths.is_empty() {
-        return Ok(history);
+    if tips.is_empty() {
+        return Ok(out);
     }
     let walk = repo
         .rev_walk(tips.iter().copied())
+        .with_hidden(hidden.iter().copied())
         .all()
         .map_err(|e| FileHistoryError::new("the commits", e))?;
-    // (path, blob) -> index in `found`; trees already looked at, with what they held.
-    let mut found: HashMap<(String, ObjectId), FileVersion> = HashMap::new();
-    let mut trees: HashMap<ObjectId, Vec<(usize, ObjectId)>> = HashMap::new();
-    let mut order: Vec<(String, ObjectId)> = Vec::new();
-    let mut lookup = TreeLookup::default();
     for info in walk {
-        if history.commits >= limit {
-            history.truncated = true;
+        if out.commits.len() >= limit {
+            out.truncated = true;
             break;
         }
         let info = info.map_err(|e| FileHistoryError::new("the commits", e))?;
-        history.commits += 1;
         let commit = info
             .object()
             .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?;
         let time = commit.time().map_or(0, |t| t.seconds);
-        history.walked.push(WalkedCommit {
-            id: info.id,
-            time,
-            parents: info.parent_ids.iter().copied().collect(),
-        });
-        let tree_id = commit
+        let tree = commit
             .tree_id()
             .map_err(|e| FileHistoryError::new(info.id.to_string(), e))?
             .detach();
-        let entries = match trees.get(&tree_id) {
-            Some(entries) => entries.clone(),
-            None => {
-                let mut entries = Vec::new();
-                for (i, path) in paths.iter().enumerate() {
-                    if let Some(blob) = lookup.blob_at(repo, tree_id, path)? {
-                        entries.push((i, blob));
-                    }
-                }
-                trees.insert(tree_id, entries.clone());
-                entries
-            }
-        };
-        for (i, blob) in entries {
-            let key = (paths[i].clone(), blob);
-            match found.get_mut(&key) {
-                Some(version) => {
-                    // The walk goes newest first: an older commit introduced it.
-                    if time <= version.time {
-                        version.commit = info.id;
-                        version.time = time;
-                    }
-                    version.newest = version.newest.max(time);
-                    version.commits.push(info.id);
-                }
-                None => {
-                    let data = repo
-                        .find_blob(blob)
-                        .map_err(|e| FileHistoryError::new(paths[i].clone(), e))?;
-                    let text = String::from_utf8_lossy(&data.data).into_owned();
-                    order.push(key.clone());
-                    found.insert(
-                        key,
-                        FileVersion {
-                            path: paths[i].clone(),
-                            blob,
-                            commit: info.id,
-                            time,
-                            newest: time,
-                            commits: vec![info.id],
-                            text,
-                        },
-                    );
-                }
-            }
-        }
+        out.commits.push(CommitPaths {
+            commit: WalkedCommit {
+                id: info.id,
+                time,
+                parents: info.parent_ids.iter().copied().collect(),
+            },
+            blobs: lookup.blobs_in_tree(repo, tree, paths)?,
+        });
     }
-    history.versions = order
-        .into_iter()
-        .filter_map(|key| found.remove(&key))
-        .collect();
-    Ok(history)
+    Ok(out)
+}
+
+/// Looks paths up in commits' trees, remembering what it decoded.
+#[derive(Default)]
+pub struct PathLookup {
+    trees: TreeLookup,
+}
+
+impl PathLookup {
+    /// The blob of each of `paths` in `commit` (`None`: no such file).
+    pub fn blobs_in_commit(
+        &mut self,
+        repo: &gix::Repository,
+        commit: ObjectId,
+        paths: &[String],
+    ) -> Result<Vec<Option<ObjectId>>, FileHistoryError> {
+        let tree = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree_id().map(gix::Id::detach))
+            .map_err(|e| FileHistoryError::new(commit.to_string(), e))?;
+        self.blobs_in_tree(repo, tree, paths)
+    }
+
+    fn blobs_in_tree(
+        &mut self,
+        repo: &gix::Repository,
+        tree: ObjectId,
+        paths: &[String],
+    ) -> Result<Vec<Option<ObjectId>>, FileHistoryError> {
+        paths
+            .iter()
+            .map(|path| self.trees.blob_at(repo, tree, path))
+            .collect()
+    }
 }
 
 /// Path lookups through trees, remembering each `(tree, name)` answer: a commit changes a
@@ -243,22 +215,6 @@ pub fn reachable(
     Ok(seen)
 }
 
-/// The parents of `commit` the repository has (a shallow clone lacks those past its
-/// boundary).
-pub fn parents(
-    repo: &gix::Repository,
-    commit: ObjectId,
-) -> Result<Vec<ObjectId>, FileHistoryError> {
-    let commit = repo
-        .find_commit(commit)
-        .map_err(|e| FileHistoryError::new(commit.to_string(), e))?;
-    Ok(commit
-        .parent_ids()
-        .map(gix::Id::detach)
-        .filter(|id| repo.has_object(id))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -266,7 +222,7 @@ mod tests {
     use crate::test_git::git;
 
     #[test]
-    fn versions_are_dated_by_the_commit_that_introduced_them() {
+    fn a_walk_looks_the_paths_up_in_each_new_commit() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         git(root, &["init", "-q", "-b", "main"]);
@@ -278,7 +234,7 @@ mod tests {
             git(root, &["rev-parse", "HEAD"])
         };
         let one = commit("tag: one\n", "one");
-        let _two = commit("tag: two\n", "two");
+        let two = commit("tag: two\n", "two");
         let back = commit("tag: one\n", "back to one");
         std::fs::write(root.join("other.txt"), "x").unwrap();
         git(root, &["add", "-A"]);
@@ -286,33 +242,28 @@ mod tests {
         let head = git(root, &["rev-parse", "HEAD"]);
         let repo = gix::open(root).unwrap();
         let id = |hex: &str| ObjectId::from_hex(hex.as_bytes()).unwrap();
-        let history = file_history(
-            &repo,
-            &[id(&head)],
-            &["lanes/staging.yaml".to_owned(), "missing.yaml".to_owned()],
-            1000,
-        )
-        .unwrap();
-        assert_eq!(history.commits, 4);
-        assert_eq!(history.walked.len(), 4);
-        assert_eq!(history.walked[0].id, id(&head));
-        assert_eq!(history.walked[0].parents, [id(&back)]);
-        assert!(history.walked[3].parents.is_empty());
-        assert!(!history.shallow && !history.truncated);
-        let texts: Vec<(&str, ObjectId, usize)> = history
-            .versions
-            .iter()
-            .map(|v| (v.text.as_str(), v.commit, v.commits.len()))
-            .collect();
-        // Newest first; `one` is dated by its first introduction and held by three commits.
-        assert_eq!(
-            texts,
-            [("tag: one\n", id(&one), 3), ("tag: two\n", texts[1].1, 1)]
-        );
-        assert!(history.versions[0].commits.contains(&id(&back)));
-        let limited = file_history(&repo, &[id(&head)], &["lanes/staging.yaml".into()], 2).unwrap();
+        let paths = ["lanes/staging.yaml".to_owned(), "missing.yaml".to_owned()];
+        let mut lookup = PathLookup::default();
+        let walk = walk_paths(&repo, &[id(&head)], &[], &paths, &mut lookup, 1000).unwrap();
+        assert!(!walk.shallow && !walk.truncated);
+        let ids: Vec<ObjectId> = walk.commits.iter().map(|c| c.commit.id).collect();
+        assert_eq!(ids, [id(&head), id(&back), id(&two), id(&one)]);
+        assert_eq!(walk.commits[0].commit.parents, [id(&back)]);
+        assert!(walk.commits[3].commit.parents.is_empty());
+        // The same content has the same blob; a missing path has none.
+        assert_eq!(walk.commits[1].blobs[0], walk.commits[3].blobs[0]);
+        assert_ne!(walk.commits[2].blobs[0], walk.commits[3].blobs[0]);
+        assert!(walk.commits.iter().all(|c| c.blobs[1].is_none()));
+        // Only what the hidden commit does not reach; and the limit.
+        let newer =
+            walk_paths(&repo, &[id(&head)], &[id(&two)], &paths, &mut lookup, 1000).unwrap();
+        assert_eq!(newer.commits.len(), 2);
+        let limited = walk_paths(&repo, &[id(&head)], &[], &paths, &mut lookup, 2).unwrap();
         assert!(limited.truncated);
+        assert_eq!(
+            lookup.blobs_in_commit(&repo, id(&one), &paths).unwrap(),
+            walk.commits[3].blobs
+        );
         assert_eq!(reachable(&repo, &[id(&one)], 100).unwrap().len(), 1);
-        assert_eq!(parents(&repo, id(&back)).unwrap().len(), 1);
     }
 }

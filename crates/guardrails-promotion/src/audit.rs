@@ -9,13 +9,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use gix::ObjectId;
-use guardrails_git::file_history::{self, FileHistory, FileHistoryError};
+use guardrails_git::file_history::{self, FileHistoryError};
 use guardrails_image_lint::Pin;
 use guardrails_report::{Diagnostic, Report, SourceFile};
 
 use crate::artifact::{Artifact, filter_selects};
 use crate::graph::{Graph, Node};
-use crate::lineage::{PastPin, past_pins};
+use crate::index::{self, Index};
 use crate::{Edge, Options, Scope, finding};
 
 /// A tag (and digest) a setter pinned.
@@ -131,11 +131,9 @@ pub fn audit(
         return Ok(Audit::default()); // An unborn branch has no history.
     };
     let known = Known::new(pins, options);
-    let paths: Vec<String> = known.paths.iter().cloned().collect();
-    let history = file_history::file_history(repo, &[start], &paths, options.commit_limit)?;
-    let graph = Graph::new(&history.walked);
-    let past = past_pins(&history);
-    let changes = changes(&history, &graph, &past, &paths, &known, options);
+    let history = History::read(repo, &known, start, options)?;
+    let changes = &history.changes;
+    let graph = &history.graph;
     let reported: Vec<bool> = match &options.scope {
         Scope::Range { from, .. } => {
             let before = match graph.node(from) {
@@ -151,34 +149,103 @@ pub fn audit(
         }
         _ => vec![true; changes.len()],
     };
-    let blind = history.shallow || history.truncated;
     let mut audit = Audit {
-        commits: history.commits,
-        shallow: history.shallow,
-        truncated: history.truncated,
+        commits: history.index.commits.len(),
+        shallow: history.index.shallow,
+        truncated: history.index.truncated,
         ..Audit::default()
     };
-    let context = Context::new(&changes, &graph, options, blind);
-    for (i, change) in changes.iter().enumerate() {
+    let context = history.context(options);
+    for (i, located) in changes.iter().enumerate() {
         if !reported[i] {
             continue;
         }
         let lineage = context.lineage(i);
         if let Lineage::Unstaged { from } | Lineage::CannotKnow { from } = &lineage {
-            audit.report.push(violation(
-                change, from, &changes, &graph, &history, &past, blind,
-            ));
+            let text = blob_text(repo, located.blob);
+            let diagnostic = context
+                .finding(&located.change, Some(located.node), from)
+                .commit(Some(located.change.commit));
+            audit
+                .report
+                .push(locate(diagnostic, &located.change.path, text, located.span));
         }
         audit.changes.push(PinChange {
             lineage,
-            ..change.change.clone()
+            ..located.change.clone()
         });
     }
     Ok(audit)
 }
 
+/// The text of a blob (lossy UTF-8); `None` when it cannot be read.
+pub(crate) fn blob_text(repo: &gix::Repository, blob: ObjectId) -> Option<String> {
+    let data = repo.find_blob(blob).ok()?;
+    Some(String::from_utf8_lossy(&data.data).into_owned())
+}
+
+/// Puts `diagnostic` at `span` of `text` (the file `path` as the commit has it), or on
+/// the file alone when the text is not at hand.
+pub(crate) fn locate(
+    diagnostic: Diagnostic,
+    path: &str,
+    text: Option<String>,
+    span: guardrails_yaml::Span,
+) -> Diagnostic {
+    match text {
+        Some(text) if span.offset + span.len <= text.len() => diagnostic.with_span(
+            SourceFile::new(PathBuf::from(path), text),
+            span.offset,
+            span.len,
+            Some("not promoted from the lane before".to_owned()),
+        ),
+        _ => diagnostic.with_path(path),
+    }
+}
+
+/// The pin changes of the followed files along a history, with its graph.
+pub(crate) struct History {
+    pub index: Index,
+    pub graph: Graph,
+    /// Oldest first.
+    pub changes: Vec<Located>,
+}
+
+impl History {
+    /// The history of `start` for the files `known` follows: from the index in the git
+    /// directory, brought up to `start` (or built, the first time).
+    pub(crate) fn read(
+        repo: &gix::Repository,
+        known: &Known<'_>,
+        start: ObjectId,
+        options: &Options,
+    ) -> Result<History, FileHistoryError> {
+        let paths: Vec<String> = known.paths.iter().cloned().collect();
+        let index = index::load_or_build(
+            repo,
+            options.cache_dir.as_deref(),
+            start,
+            &paths,
+            options.commit_limit,
+        )?;
+        let graph = Graph::new(&index.commits);
+        let changes = changes(&index, &graph, known, options);
+        Ok(History {
+            index,
+            graph,
+            changes,
+        })
+    }
+
+    pub(crate) fn context<'a>(&'a self, options: &'a Options) -> Context<'a> {
+        let blind = (self.index.shallow || self.index.truncated)
+            .then_some((self.index.commits.len(), self.index.shallow));
+        Context::new(&self.changes, &self.graph, options, blind)
+    }
+}
+
 /// The lanes, images and filters of today's pins, by the setter that pins them.
-struct Known<'a> {
+pub(crate) struct Known<'a> {
     paths: BTreeSet<String>,
     by_place: HashMap<(&'a str, &'a str), &'a Pin>,
     by_setter: HashMap<&'a str, &'a Pin>,
@@ -186,7 +253,7 @@ struct Known<'a> {
 }
 
 impl<'a> Known<'a> {
-    fn new(pins: &'a [Pin], options: &'a Options) -> Self {
+    pub(crate) fn new(pins: &'a [Pin], options: &'a Options) -> Self {
         let lane_pins = || pins.iter().filter(|p| p.lane.is_some());
         Known {
             paths: lane_pins().map(|p| p.path.clone()).collect(),
@@ -200,11 +267,16 @@ impl<'a> Known<'a> {
 
     /// The lane, image and filters of a past pin: its setter's today, else (a setter
     /// since removed) the lane its tag prefix names.
-    fn describe(&self, pin: &Pin) -> Option<(String, Option<String>, Vec<String>)> {
+    fn describe(
+        &self,
+        setter: &str,
+        path: &str,
+        tag: &str,
+    ) -> Option<(String, Option<String>, Vec<String>)> {
         let today = self
             .by_place
-            .get(&(pin.path.as_str(), pin.setter.as_str()))
-            .or_else(|| self.by_setter.get(pin.setter.as_str()));
+            .get(&(path, setter))
+            .or_else(|| self.by_setter.get(setter));
         if let Some(today) = today {
             return Some((
                 today.lane.clone()?,
@@ -216,130 +288,65 @@ impl<'a> Known<'a> {
             .options
             .lanes
             .iter()
-            .filter(|l| !l.tag_prefix.is_empty() && pin.tag.starts_with(&l.tag_prefix))
+            .filter(|l| !l.tag_prefix.is_empty() && tag.starts_with(&l.tag_prefix))
             .max_by_key(|l| l.tag_prefix.len())?;
         Some((lane.name.clone(), None, Vec::new()))
     }
 }
 
-/// A change with where it sits in the graph and the version it reads.
-struct Located {
-    change: PinChange,
-    node: Node,
-    /// The version of the file in the commit, and the pin in `past`.
-    version: usize,
-    past: usize,
+/// A change with where it sits in the graph and where it is written.
+pub(crate) struct Located {
+    pub change: PinChange,
+    pub node: Node,
+    /// The file's content in the commit and the pin's place in it.
+    pub blob: ObjectId,
+    pub span: guardrails_yaml::Span,
 }
 
-/// Every pin change along the history, oldest first.
-fn changes(
-    history: &FileHistory,
-    graph: &Graph,
-    past: &[PastPin],
-    paths: &[String],
-    known: &Known<'_>,
-    options: &Options,
-) -> Vec<Located> {
-    const NONE: u32 = u32::MAX;
-    let path_index: HashMap<&str, usize> = paths
+/// The index's changes of lane pins, described by today's setters, oldest first.
+fn changes(index: &Index, graph: &Graph, known: &Known<'_>, options: &Options) -> Vec<Located> {
+    let mut out: Vec<Located> = index
+        .changes
         .iter()
-        .enumerate()
-        .map(|(i, p)| (p.as_str(), i))
-        .collect();
-    // at[path][node]: the version of the file in the commit.
-    let mut at = vec![vec![NONE; graph.len()]; paths.len()];
-    for (v, version) in history.versions.iter().enumerate() {
-        let Some(&p) = path_index.get(version.path.as_str()) else {
-            continue;
-        };
-        for commit in &version.commits {
-            if let Some(node) = graph.node(commit) {
-                at[p][node as usize] = u32::try_from(v).unwrap_or(NONE);
-            }
-        }
-    }
-    let mut by_version: Vec<Vec<usize>> = vec![Vec::new(); history.versions.len()];
-    for (i, p) in past.iter().enumerate() {
-        by_version[p.version].push(i);
-    }
-    let same = |a: &Pin, b: &Pin| a.setter == b.setter && a.tag == b.tag && a.digest == b.digest;
-    let mut out = Vec::new();
-    for n in 0..graph.len() {
-        let node = n as Node;
-        let parents = graph.parents(node);
-        for row in &at {
-            let v = row[n];
-            if v == NONE || (!parents.is_empty() && parents.iter().all(|&q| row[q as usize] == v)) {
-                continue;
-            }
-            let parent_pins = |q: Node| -> &[usize] {
-                match row[q as usize] {
-                    NONE => &[],
-                    pv => &by_version[pv as usize],
-                }
+        .filter_map(|raw| {
+            let path = index.paths.get(raw.path as usize)?;
+            let commit = index.commits.get(raw.node as usize)?;
+            let node = graph.node(&commit.id)?;
+            let (lane, image, patterns) = known.describe(&raw.setter, path, &raw.value.tag)?;
+            let prefix = lane_prefix(options, &lane);
+            let artifact = |value: &PinValue| {
+                options
+                    .identity
+                    .of(&value.tag, value.digest.as_deref(), prefix, &patterns)
+                    .map(|a| a.id)
             };
-            let mut seen: Vec<&Pin> = Vec::new();
-            for &i in &by_version[v as usize] {
-                let pin = &past[i].pin;
-                if seen.iter().any(|s| same(s, pin)) {
-                    continue;
-                }
-                seen.push(pin);
-                let held_by_a_parent = parents
-                    .iter()
-                    .any(|&q| parent_pins(q).iter().any(|&j| same(&past[j].pin, pin)));
-                if held_by_a_parent {
-                    continue;
-                }
-                let Some((lane, image, patterns)) = known.describe(pin) else {
-                    continue;
-                };
-                let previous = parents.first().and_then(|&q| {
-                    parent_pins(q)
-                        .iter()
-                        .map(|&j| &past[j].pin)
-                        .find(|p| p.setter == pin.setter)
-                        .map(|p| PinValue {
-                            tag: p.tag.clone(),
-                            digest: p.digest.clone(),
-                        })
-                });
-                let prefix = lane_prefix(options, &lane);
-                let artifact = |value: &PinValue| {
-                    options
-                        .identity
-                        .of(&value.tag, value.digest.as_deref(), prefix, &patterns)
-                        .map(|a| a.id)
-                };
-                let value = PinValue {
-                    tag: pin.tag.clone(),
-                    digest: pin.digest.clone(),
-                };
-                out.push(Located {
-                    change: PinChange {
-                        commit: graph.id(node),
-                        time: graph.time(node),
-                        path: pin.path.clone(),
-                        line: pin.span.line,
-                        image,
-                        setter: pin.setter.clone(),
-                        artifact: artifact(&value),
-                        previous_artifact: previous.as_ref().and_then(artifact),
-                        value,
-                        previous,
-                        selected: filter_selects(&patterns, &pin.tag),
-                        lane,
-                        lineage: Lineage::Unchecked {
-                            reason: String::new(),
-                        },
-                    },
-                    node,
-                    version: v as usize,
-                    past: i,
-                });
-            }
-        }
-    }
+            Some(Located {
+                change: PinChange {
+                    commit: commit.id,
+                    time: commit.time,
+                    path: path.clone(),
+                    line: raw.line as usize,
+                    image,
+                    setter: raw.setter.clone(),
+                    artifact: artifact(&raw.value),
+                    previous_artifact: raw.previous.as_ref().and_then(artifact),
+                    selected: filter_selects(&patterns, &raw.value.tag),
+                    value: raw.value.clone(),
+                    previous: raw.previous.clone(),
+                    lane,
+                    lineage: Lineage::NotPromoted,
+                },
+                node,
+                blob: raw.blob,
+                span: guardrails_yaml::Span {
+                    offset: raw.offset as usize,
+                    len: raw.len as usize,
+                    line: raw.line as usize,
+                    ..guardrails_yaml::Span::default()
+                },
+            })
+        })
+        .collect();
     out.sort_by(|a, b| {
         (
             graph.generation(a.node),
@@ -359,32 +366,38 @@ fn changes(
 
 /// What judging one change reads: the changes, their artifacts and the changes of each
 /// lane and image.
-struct Context<'a> {
+pub(crate) struct Context<'a> {
     changes: &'a [Located],
     artifacts: Vec<Option<Artifact>>,
-    by_lane_image: HashMap<(&'a str, &'a str), Vec<usize>>,
+    by_lane_image: HashMap<(String, String), Vec<usize>>,
     /// The changes of a lane and image whose artifact has a given [`Artifact::key`].
-    by_artifact: HashMap<(&'a str, &'a str, String), Vec<usize>>,
+    by_artifact: HashMap<(String, String, String), Vec<usize>>,
     graph: &'a Graph,
     options: &'a Options,
-    blind: bool,
+    /// The history is cut: commits seen, and whether by a shallow clone.
+    blind: Option<(usize, bool)>,
 }
 
 impl<'a> Context<'a> {
-    fn new(changes: &'a [Located], graph: &'a Graph, options: &'a Options, blind: bool) -> Self {
-        let mut by_lane_image: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-        let mut by_artifact: HashMap<(&str, &str, String), Vec<usize>> = HashMap::new();
+    fn new(
+        changes: &'a [Located],
+        graph: &'a Graph,
+        options: &'a Options,
+        blind: Option<(usize, bool)>,
+    ) -> Self {
+        let mut by_lane_image: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut by_artifact: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
         for (i, c) in changes.iter().enumerate() {
             if let Some(image) = &c.change.image {
                 by_lane_image
-                    .entry((c.change.lane.as_str(), image.as_str()))
+                    .entry((c.change.lane.clone(), image.clone()))
                     .or_default()
                     .push(i);
                 if let Some(id) = &c.change.artifact {
                     by_artifact
                         .entry((
-                            c.change.lane.as_str(),
-                            image.as_str(),
+                            c.change.lane.clone(),
+                            image.clone(),
                             Artifact::key(id).to_owned(),
                         ))
                         .or_default()
@@ -404,31 +417,37 @@ impl<'a> Context<'a> {
     }
 
     /// The changes of lane `lane` to image `image`.
-    fn of(&self, lane: &'a str, image: &'a str) -> &[usize] {
+    fn of(&self, lane: &str, image: &str) -> &[usize] {
         self.by_lane_image
-            .get(&(lane, image))
+            .get(&(lane.to_owned(), image.to_owned()))
             .map_or(&[], Vec::as_slice)
     }
 
     /// The changes of lane `lane` to image `image` that may name `artifact` (same key).
-    fn naming(&self, lane: &'a str, image: &'a str, artifact: &Artifact) -> &[usize] {
-        self.by_artifact
-            .get(&(lane, image, Artifact::key(&artifact.id).to_owned()))
-            .map_or(&[], Vec::as_slice)
+    fn naming(&self, lane: &str, image: &str, artifact: &Artifact) -> &[usize] {
+        let key = (
+            lane.to_owned(),
+            image.to_owned(),
+            Artifact::key(&artifact.id).to_owned(),
+        );
+        self.by_artifact.get(&key).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether change `j` was made in a commit before change `i`'s.
-    fn before(&self, j: usize, i: usize) -> bool {
-        self.graph
-            .before(self.changes[j].node, self.changes[i].node)
+    /// Whether change `j` was made before commit `at` (`None`: a commit being made,
+    /// after all of the history).
+    fn before(&self, j: usize, at: Option<Node>) -> bool {
+        at.is_none_or(|n| self.graph.before(self.changes[j].node, n))
     }
 
-    /// The lineage of change `i`.
-    fn lineage(&self, i: usize) -> Lineage {
-        let changes: &'a [Located] = self.changes;
-        let options: &'a Options = self.options;
-        let change = &changes[i].change;
-        let edges: Vec<&'a Edge> = options
+    /// The lineage of the history's change `i`.
+    pub(crate) fn lineage(&self, i: usize) -> Lineage {
+        self.judge(&self.changes[i].change, Some(self.changes[i].node))
+    }
+
+    /// The lineage of `change`, made in commit `at` (`None`: a commit being made).
+    pub(crate) fn judge(&self, change: &PinChange, at: Option<Node>) -> Lineage {
+        let edges: Vec<&Edge> = self
+            .options
             .edges
             .iter()
             .filter(|e| e.to == change.lane)
@@ -441,16 +460,16 @@ impl<'a> Context<'a> {
                 reason: format!("`{}` names no known ImagePolicy", change.setter),
             };
         };
-        let Some(artifact) = &self.artifacts[i] else {
+        let Some(artifact) = artifact_of(change) else {
             return Lineage::Unchecked {
                 reason: "the tag names no artifact (no sha segment, no `sha` group)".to_owned(),
             };
         };
         let staged = edges
             .iter()
-            .find_map(|edge| self.staged(i, artifact, &edge.from, image));
+            .find_map(|edge| self.staged(at, &artifact, &edge.from, image));
         let rollback = self
-            .naming(&change.lane, image, artifact)
+            .naming(&change.lane, image, &artifact)
             .iter()
             .copied()
             .find(|&j| {
@@ -459,8 +478,8 @@ impl<'a> Context<'a> {
                     && earlier.setter == change.setter
                     && self.artifacts[j]
                         .as_ref()
-                        .is_some_and(|a| a.same_as(artifact))
-                    && self.before(j, i)
+                        .is_some_and(|a| a.same_as(&artifact))
+                    && self.before(j, at)
             });
         if let Some(j) = rollback {
             return Lineage::Rollback {
@@ -472,33 +491,32 @@ impl<'a> Context<'a> {
             return Lineage::Staged(staged);
         }
         let from = first.from.clone();
-        if self.blind {
+        if self.blind.is_some() {
             return Lineage::CannotKnow { from };
         }
-        let from_lane: &'a str = &first.from;
         // The nearest of lane FROM's changes first: the one most likely an ancestor.
         let generation = |j: usize| self.graph.generation(self.changes[j].node);
         let mut earlier: Vec<usize> = self
-            .of(from_lane, image)
+            .of(&from, image)
             .iter()
             .copied()
-            .filter(|&j| generation(j) < generation(i))
+            .filter(|&j| at.is_none_or(|n| generation(j) < self.graph.generation(n)))
             .collect();
         earlier.sort_by_key(|&j| std::cmp::Reverse(generation(j)));
-        if earlier.into_iter().any(|j| self.before(j, i)) {
+        if earlier.into_iter().any(|j| self.before(j, at)) {
             Lineage::Unstaged { from }
         } else {
             Lineage::NothingToPromoteFrom { from }
         }
     }
 
-    /// Where lane `from` pinned `artifact` of `image` before change `i`, first.
+    /// Where lane `from` pinned `artifact` of `image` before `at`, first.
     fn staged(
         &self,
-        i: usize,
+        at: Option<Node>,
         artifact: &Artifact,
-        from: &'a str,
-        image: &'a str,
+        from: &str,
+        image: &str,
     ) -> Option<Staged> {
         let candidates = self.naming(from, image, artifact);
         // Where lane FROM pinned this build with a digest, the digest is the artifact: a
@@ -512,7 +530,7 @@ impl<'a> Context<'a> {
                 self.artifacts[j]
                     .as_ref()
                     .is_some_and(|a| a.digest.is_some() && build.same_as(a))
-                    && self.before(j, i)
+                    && self.before(j, at)
             });
         candidates
             .iter()
@@ -521,7 +539,7 @@ impl<'a> Context<'a> {
                 self.artifacts[j]
                     .as_ref()
                     .is_some_and(|a| a.same_as(artifact) && (a.digest.is_some() || !staged_digest))
-                    && self.before(j, i)
+                    && self.before(j, at)
             })
             .map(|j| &self.changes[j])
             .min_by_key(|c| (c.change.time, self.graph.generation(c.node)))
@@ -531,6 +549,83 @@ impl<'a> Context<'a> {
                 time: c.change.time,
                 tag: c.change.value.tag.clone(),
             })
+    }
+
+    /// The finding for `change` (made in `at`), whose artifact lane `from` never pinned:
+    /// with lane FROM's last three pins before it, most recent first.
+    pub(crate) fn finding(&self, change: &PinChange, at: Option<Node>, from: &str) -> Finding {
+        let image = change.image.as_deref().unwrap_or_default();
+        let mut recent: Vec<&Located> = self
+            .of(from, image)
+            .iter()
+            .filter(|&&j| self.before(j, at))
+            .map(|&j| &self.changes[j])
+            .collect();
+        recent.sort_by_key(|c| std::cmp::Reverse((c.change.time, self.graph.generation(c.node))));
+        let mut tags = BTreeSet::new();
+        let last_pins: Vec<(String, ObjectId, i64)> = recent
+            .into_iter()
+            .filter(|c| tags.insert(c.change.value.tag.clone()))
+            .take(3)
+            .map(|c| (c.change.value.tag.clone(), c.change.commit, c.change.time))
+            .collect();
+        // The same build with another digest: not the image lane FROM ran.
+        let build = artifact_of(change).map(|a| Artifact { digest: None, ..a });
+        let other_digest = build.as_ref().and_then(|build| {
+            self.naming(from, image, build).iter().find_map(|&j| {
+                let a = self.artifacts[j].as_ref()?;
+                let same_build = build.same_as(&Artifact {
+                    digest: None,
+                    ..a.clone()
+                });
+                (same_build && self.before(j, at)).then(|| a.digest.clone())?
+            })
+        });
+        Finding {
+            from: from.to_owned(),
+            to: change.lane.clone(),
+            tag: change.value.tag.clone(),
+            digest: change.value.digest.clone(),
+            image: image.to_owned(),
+            artifact: change.artifact.clone().unwrap_or_default(),
+            other_digest,
+            last_pins,
+            blind: self.blind,
+            commit: None,
+        }
+    }
+}
+
+/// What a violation finding says, owned (see [`finding::Facts`]).
+pub(crate) struct Finding {
+    from: String,
+    to: String,
+    tag: String,
+    digest: Option<String>,
+    image: String,
+    artifact: String,
+    other_digest: Option<String>,
+    last_pins: Vec<(String, ObjectId, i64)>,
+    blind: Option<(usize, bool)>,
+    commit: Option<ObjectId>,
+}
+
+impl Finding {
+    /// Names the commit that made the change (findings about the history).
+    pub(crate) fn commit(mut self, commit: Option<ObjectId>) -> Diagnostic {
+        self.commit = commit;
+        finding::diagnostic(&finding::Facts {
+            from: &self.from,
+            to: &self.to,
+            tag: &self.tag,
+            digest: self.digest.as_deref(),
+            image: &self.image,
+            artifact: &self.artifact,
+            other_digest: self.other_digest.as_deref(),
+            last_pins: &self.last_pins,
+            blind: self.blind,
+            commit: self.commit,
+        })
     }
 }
 
@@ -542,80 +637,168 @@ fn artifact_of(change: &PinChange) -> Option<Artifact> {
     })
 }
 
-/// The finding for a violating change, at its line in the commit that made it.
-fn violation(
-    located: &Located,
-    from: &str,
-    changes: &[Located],
-    graph: &Graph,
-    history: &FileHistory,
-    past: &[PastPin],
-    blind: bool,
-) -> Diagnostic {
-    let change = &located.change;
-    let mut recent: Vec<&Located> = changes
-        .iter()
-        .filter(|c| {
-            c.change.lane == from
-                && c.change.image == change.image
-                && graph.before(c.node, located.node)
-        })
-        .collect();
-    recent.sort_by_key(|c| std::cmp::Reverse((c.change.time, graph.generation(c.node))));
-    let mut tags = BTreeSet::new();
-    let last_three: Vec<(String, ObjectId, i64)> = recent
-        .into_iter()
-        .filter(|c| tags.insert(c.change.value.tag.clone()))
-        .take(3)
-        .map(|c| (c.change.value.tag.clone(), c.change.commit, c.change.time))
-        .collect();
-    // The same build with another digest: not the image lane FROM ran.
-    let build = artifact_of(change).map(|a| Artifact { digest: None, ..a });
-    let other_digest = changes.iter().find_map(|c| {
-        let a = artifact_of(&c.change)?;
-        let same_build = build.as_ref().is_some_and(|b| {
-            b.same_as(&Artifact {
-                digest: None,
-                ..a.clone()
-            })
-        });
-        (c.change.lane == from
-            && c.change.image == change.image
-            && same_build
-            && a.digest.is_some()
-            && graph.before(c.node, located.node))
-        .then_some(a.digest?)
-    });
-    let diagnostic = finding::diagnostic(&finding::Facts {
-        from,
-        to: &change.lane,
-        tag: &change.value.tag,
-        digest: change.value.digest.as_deref(),
-        image: change.image.as_deref().unwrap_or_default(),
-        artifact: change.artifact.as_deref().unwrap_or_default(),
-        other_digest: other_digest.as_deref(),
-        last_pins: &last_three,
-        blind: blind.then_some((history.commits, history.shallow)),
-        commit: Some(change.commit),
-    });
-    let pin = &past[located.past].pin;
-    let text = &history.versions[located.version].text;
-    if pin.span.offset + pin.span.len <= text.len() {
-        diagnostic.with_span(
-            SourceFile::new(PathBuf::from(&change.path), text.clone()),
-            pin.span.offset,
-            pin.span.len,
-            Some("not promoted from the lane before".to_owned()),
-        )
-    } else {
-        diagnostic.with_path(&change.path)
-    }
-}
-
 fn lane_prefix<'o>(options: &'o Options, lane: &str) -> &'o str {
     options
         .lanes
         .iter()
         .find(|l| l.name == lane)
         .map_or("", |l| l.tag_prefix.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guardrails_git::file_history::WalkedCommit;
+    use guardrails_image_lint::Lane;
+
+    fn id(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    fn options() -> Options {
+        Options {
+            edges: Edge::defaults(),
+            lanes: vec![
+                Lane::new("staging", "staging-"),
+                Lane::new("production", "production-"),
+            ],
+            identity: crate::Identity::default(),
+            scope: Scope::All,
+            commit_limit: 1000,
+            cache_dir: None,
+        }
+    }
+
+    /// A history: 1 <- 2 <- 3 <- 5 (main) and 2 <- 4 (a branch never merged).
+    fn graph() -> Graph {
+        let commit = |n: u8, parents: &[u8]| WalkedCommit {
+            id: id(n),
+            time: i64::from(n),
+            parents: parents.iter().map(|&p| id(p)).collect(),
+        };
+        Graph::new(&[
+            commit(5, &[3]),
+            commit(4, &[2]),
+            commit(3, &[2]),
+            commit(2, &[1]),
+            commit(1, &[]),
+        ])
+    }
+
+    fn change(graph: &Graph, commit: u8, lane: &str, tag: &str, digest: Option<&str>) -> Located {
+        let node = graph.node(&id(commit)).unwrap_or_default();
+        let artifact = crate::Identity::default()
+            .of(tag, digest, &format!("{lane}-"), &[])
+            .map(|a| a.id);
+        Located {
+            change: PinChange {
+                commit: id(commit),
+                time: i64::from(commit),
+                path: format!("apps/{lane}/kustomization.yaml"),
+                line: 7,
+                lane: lane.to_owned(),
+                image: Some("ghcr.io/example/app".to_owned()),
+                setter: format!("{lane}:app"),
+                value: PinValue {
+                    tag: tag.to_owned(),
+                    digest: digest.map(str::to_owned),
+                },
+                previous: None,
+                artifact,
+                previous_artifact: None,
+                selected: None,
+                lineage: Lineage::NotPromoted,
+            },
+            node,
+            blob: id(0),
+            span: guardrails_yaml::Span::default(),
+        }
+    }
+
+    #[test]
+    fn lineage_is_judged_on_the_history_before_the_change() {
+        let graph = graph();
+        let options = options();
+        let changes = vec![
+            change(&graph, 1, "staging", "staging-v1-aaaaaaa-1", None),
+            change(&graph, 2, "production", "production-v1-aaaaaaa-2", None),
+            change(&graph, 4, "staging", "staging-v1-bbbbbbb-4", None),
+            change(&graph, 3, "production", "production-v1-bbbbbbb-3", None),
+        ];
+        let context = Context::new(&changes, &graph, &options, None);
+        assert!(matches!(context.lineage(0), Lineage::NotPromoted));
+        match context.lineage(1) {
+            Lineage::Staged(staged) => assert_eq!(staged.commit, id(1)),
+            other => panic!("{other:?}"),
+        }
+        // Staging pinned bbbbbbb on a branch main never merged: not before commit 3.
+        assert_eq!(
+            context.lineage(3),
+            Lineage::Unstaged {
+                from: "staging".to_owned()
+            }
+        );
+        // A commit being made after all of main: back to aaaaaaa is a rollback that
+        // staging also ran; a build nobody pinned is not staged.
+        let mut back = change(&graph, 5, "production", "production-v1-aaaaaaa-9", None).change;
+        match context.judge(&back, None) {
+            Lineage::Rollback { commit, staged } => {
+                assert_eq!(commit, id(2));
+                assert_eq!(staged.map(|s| s.commit), Some(id(1)));
+            }
+            other => panic!("{other:?}"),
+        }
+        back.artifact = Some("ccccccc".to_owned());
+        assert!(matches!(
+            context.judge(&back, None),
+            Lineage::Unstaged { .. }
+        ));
+        // The finding lists staging's pins before it, the newest first (the unmerged
+        // branch's is after commit 3 in time but not before it in the history).
+        let finding = context
+            .finding(&changes[3].change, Some(changes[3].node), "staging")
+            .commit(Some(id(3)));
+        let help = finding.help.unwrap_or_default();
+        assert!(help.contains("`staging-v1-aaaaaaa-1`"), "{help}");
+        assert!(!help.contains("bbbbbbb"), "{help}");
+        assert_eq!(finding.commit, Some(id(3).to_string()));
+    }
+
+    #[test]
+    fn digests_and_empty_lanes() {
+        let graph = graph();
+        let options = options();
+        let changes = vec![
+            change(&graph, 1, "production", "production-v1-aaaaaaa-1", None),
+            change(
+                &graph,
+                2,
+                "staging",
+                "staging-v1-bbbbbbb-2",
+                Some("sha256:11"),
+            ),
+            change(
+                &graph,
+                3,
+                "production",
+                "production-v1-bbbbbbb-3",
+                Some("sha256:22"),
+            ),
+        ];
+        let context = Context::new(&changes, &graph, &options, None);
+        // Production pinned before staging had anything: nothing to promote from.
+        assert!(matches!(
+            context.lineage(0),
+            Lineage::NothingToPromoteFrom { .. }
+        ));
+        // The same build with another digest is not what staging ran.
+        assert!(matches!(context.lineage(2), Lineage::Unstaged { .. }));
+        let finding = context
+            .finding(&changes[2].change, Some(changes[2].node), "staging")
+            .commit(None);
+        assert!(finding.message.contains("sha256:11"), "{}", finding.message);
+        // A cut history cannot tell.
+        let blind = Context::new(&changes, &graph, &options, Some((5, true)));
+        assert!(matches!(blind.lineage(2), Lineage::CannotKnow { .. }));
+    }
 }

@@ -18,7 +18,6 @@ pub(crate) type Node = u32;
 pub(crate) struct Graph {
     index: HashMap<ObjectId, Node>,
     ids: Vec<ObjectId>,
-    times: Vec<i64>,
     parents: Vec<Vec<Node>>,
     /// 1 for a commit without (walked) parents, else one more than its highest parent.
     generation: Vec<u32>,
@@ -48,7 +47,6 @@ impl Graph {
         Graph {
             index,
             ids: walked.iter().map(|c| c.id).collect(),
-            times: walked.iter().map(|c| c.time).collect(),
             marks: RefCell::new((vec![0; parents.len()], 0)),
             parents,
             generation,
@@ -61,10 +59,6 @@ impl Graph {
 
     pub(crate) fn id(&self, node: Node) -> ObjectId {
         self.ids[node as usize]
-    }
-
-    pub(crate) fn time(&self, node: Node) -> i64 {
-        self.times[node as usize]
     }
 
     pub(crate) fn parents(&self, node: Node) -> &[Node] {

@@ -17,6 +17,7 @@ mod audit;
 pub mod codes;
 mod finding;
 mod graph;
+mod index;
 mod lineage;
 
 use std::str::FromStr;
@@ -97,4 +98,7 @@ pub struct Options {
     pub scope: Scope,
     /// The most commits one history walk visits (a bound, so a hook never hangs).
     pub commit_limit: usize,
+    /// Where the index of pin changes is kept between runs (the repository's git
+    /// directory); `None` keeps none.
+    pub cache_dir: Option<std::path::PathBuf>,
 }

@@ -1,35 +1,22 @@
 //! The rule: each checked pin of lane TO against the history of lanes FROM and TO.
 
-use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gix::ObjectId;
-use guardrails_git::file_history::{self, FileHistory, FileHistoryError};
-use guardrails_image_lint::{Lane, Pin};
-use guardrails_report::{Diagnostic, Report, SourceFile};
+use guardrails_git::file_history::{FileHistoryError, PathLookup};
+use guardrails_image_lint::Pin;
+use guardrails_report::Report;
 
-use crate::artifact::Artifact;
+use crate::audit::{History, Known, Lineage, PinChange, PinValue, blob_text, locate};
 use crate::finding::short;
-use crate::{Edge, Options, Scope, codes, finding};
+use crate::{Edge, Options, Scope, codes};
 
-/// A pin of lane TO to check, with what it is checked against.
-#[derive(Clone)]
+/// A pin of lane TO to check.
 struct Claim<'a> {
     edge: &'a Edge,
     pin: &'a Pin,
-    artifact: Artifact,
-    from_lane: &'a Lane,
-    /// The setters (`<ns>:<policy>`) lane FROM pins this image at today, and their filters.
-    from_setters: BTreeSet<&'a str>,
-    from_filters: Vec<String>,
-    from_paths: BTreeSet<&'a str>,
-}
-
-/// A pin of an older version of a followed file.
-pub(crate) struct PastPin {
-    pub(crate) pin: Pin,
-    /// The version it belongs to (index in the history's versions).
-    pub(crate) version: usize,
+    /// Lane TO's tag prefix (where the tag's sha segment starts).
+    to_prefix: String,
 }
 
 /// Checks the pins `options.scope` selects; `repo_root` is where the current files are
@@ -53,28 +40,210 @@ pub fn check(
         Scope::Range { to, .. } => *to,
         _ => head,
     };
-    let paths: Vec<String> = claims
-        .iter()
-        .flat_map(|c| std::iter::once(c.pin.path.as_str()).chain(c.from_paths.iter().copied()))
-        .collect::<BTreeSet<&str>>()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let history = file_history::file_history(repo, &[start], &paths, options.commit_limit)?;
-    let past = past_pins(&history);
+    let known = Known::new(pins, options);
+    let history = History::read(repo, &known, start, options)?;
+    let context = history.context(options);
+    let mut lookup = PathLookup::default();
     for claim in &claims {
-        judge(
-            repo,
-            repo_root,
-            claim,
-            start,
-            &history,
-            &past,
-            options,
-            &mut report,
-        )?;
+        let Some(checked) = checked(repo, repo_root, claim, head, &history, &mut lookup, options)?
+        else {
+            continue;
+        };
+        let pin = &checked.change;
+        let at = checked.located.map(|i| history.changes[i].node);
+        let place = format!("{}:{}", pin.path, pin.line);
+        let artifact = pin.artifact.as_deref().unwrap_or_default();
+        match context.judge(pin, at) {
+            Lineage::Rollback { commit, .. } => report.note(
+                codes::NOTE,
+                format!(
+                    "{place}: `{}` is a rollback to the artifact `{artifact}` deployed from \
+                     commit {}",
+                    pin.value.tag,
+                    short(&commit)
+                ),
+            ),
+            Lineage::Staged(staged) => report.note(
+                codes::NOTE,
+                format!(
+                    "{place}: `{}` runs the artifact `{artifact}` lane `{}` pinned in commit {} \
+                     (`{}`)",
+                    pin.value.tag,
+                    staged.from,
+                    short(&staged.commit),
+                    staged.tag
+                ),
+            ),
+            Lineage::NothingToPromoteFrom { from } => report.note(
+                codes::NOTE,
+                format!(
+                    "{place}: lane `{from}` pinned no tag of `{}` before `{}`: nothing to \
+                     promote from",
+                    pin.image.as_deref().unwrap_or_default(),
+                    pin.value.tag
+                ),
+            ),
+            Lineage::Unstaged { from } | Lineage::CannotKnow { from } => {
+                let commit = checked.located.map(|i| history.changes[i].change.commit);
+                let diagnostic = context.finding(pin, at, &from).commit(commit);
+                report.push(locate(diagnostic, &pin.path, checked.text, checked.span));
+            }
+            Lineage::NotPromoted | Lineage::Unchecked { .. } => {}
+        }
     }
     Ok(report)
+}
+
+/// The pin a claim checks, as the checked commit has it.
+struct Checked {
+    change: PinChange,
+    /// The history's change that brought it; `None` for a commit being made.
+    located: Option<usize>,
+    /// The file's text where the pin is written, and its place.
+    text: Option<String>,
+    span: guardrails_yaml::Span,
+}
+
+/// The pin `claim` checks: the staged one (pre-commit), the current one and the change
+/// that brought it (`--all`), or the one at the end of the range and the change that
+/// brought it; `None` when there is nothing to check (unchanged, or gone).
+fn checked(
+    repo: &gix::Repository,
+    repo_root: &Path,
+    claim: &Claim<'_>,
+    head: ObjectId,
+    history: &History,
+    lookup: &mut PathLookup,
+    options: &Options,
+) -> Result<Option<Checked>, FileHistoryError> {
+    let pin = claim.pin;
+    let (value, text, span) = match &options.scope {
+        Scope::Changed(_) => {
+            if pins_at(repo, lookup, head, &pin.path)?
+                .iter()
+                .any(|p| same(p, pin))
+            {
+                return Ok(None); // The commit being made does not change it.
+            }
+            let text = std::fs::read_to_string(repo_root.join(&pin.path)).ok();
+            (pin.clone(), text, pin.span)
+        }
+        Scope::All => {
+            let text = std::fs::read_to_string(repo_root.join(&pin.path)).ok();
+            (pin.clone(), text, pin.span)
+        }
+        Scope::Range { from, to } => {
+            let at_to = pins_at(repo, lookup, *to, &pin.path)?;
+            let Some(at_to) = at_to.into_iter().find(|p| p.setter == pin.setter) else {
+                return Ok(None); // No such pin at the end of the range.
+            };
+            if pins_at(repo, lookup, *from, &pin.path)?
+                .iter()
+                .any(|p| same(p, &at_to))
+            {
+                return Ok(None);
+            }
+            let text = blobs_text(repo, lookup, *to, &pin.path)?;
+            let span = at_to.span;
+            (at_to, text, span)
+        }
+    };
+    // The change that brought the value: the newest one of the history (a revert brings
+    // a value back; the revert is what the checked commit holds).
+    let located = match &options.scope {
+        Scope::Changed(_) => None,
+        _ => history
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.change.path == value.path
+                    && c.change.setter == value.setter
+                    && c.change.value.tag == value.tag
+                    && c.change.value.digest == value.digest
+            })
+            .max_by_key(|(_, c)| history.graph.generation(c.node))
+            .map(|(i, _)| i),
+    };
+    let artifact = options
+        .identity
+        .of(
+            &value.tag,
+            value.digest.as_deref(),
+            &claim.to_prefix,
+            &pin.patterns,
+        )
+        .map(|a| a.id);
+    if artifact.is_none() {
+        return Ok(None);
+    }
+    let change = PinChange {
+        commit: located.map_or(ObjectId::null(gix::hash::Kind::Sha1), |i| {
+            history.changes[i].change.commit
+        }),
+        time: located.map_or(0, |i| history.changes[i].change.time),
+        path: value.path.clone(),
+        line: span.line,
+        lane: claim.edge.to.clone(),
+        image: pin.image.clone(),
+        setter: pin.setter.clone(),
+        value: PinValue {
+            tag: value.tag.clone(),
+            digest: value.digest.clone(),
+        },
+        previous: None,
+        artifact,
+        previous_artifact: None,
+        selected: None,
+        lineage: Lineage::NotPromoted,
+    };
+    Ok(Some(Checked {
+        change,
+        located,
+        text,
+        span,
+    }))
+}
+
+fn same(a: &Pin, b: &Pin) -> bool {
+    a.setter == b.setter && a.tag == b.tag && a.digest == b.digest
+}
+
+/// The text of `path` in `commit`.
+fn blobs_text(
+    repo: &gix::Repository,
+    lookup: &mut PathLookup,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Option<String>, FileHistoryError> {
+    let blob = lookup.blobs_in_commit(repo, commit, &[path.to_owned()])?;
+    Ok(blob
+        .into_iter()
+        .flatten()
+        .next()
+        .and_then(|b| blob_text(repo, b)))
+}
+
+/// The pins of `path` in `commit`.
+fn pins_at(
+    repo: &gix::Repository,
+    lookup: &mut PathLookup,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Vec<Pin>, FileHistoryError> {
+    let Some(text) = blobs_text(repo, lookup, commit, path)? else {
+        return Ok(Vec::new());
+    };
+    let Ok(docs) = guardrails_yaml::parse_documents(&text, &guardrails_yaml::Limits::default())
+    else {
+        return Ok(Vec::new());
+    };
+    let file = guardrails_image_lint::SourceFile {
+        path,
+        text: &text,
+        docs: &docs,
+    };
+    Ok(guardrails_image_lint::pins_in(&file))
 }
 
 /// The pins of lane TO the scope selects, each with lane FROM's pins of the same image.
@@ -147,12 +316,16 @@ fn claims<'a>(pins: &'a [Pin], options: &'a Options, report: &mut Report) -> Vec
                 );
                 continue;
             }
-            let Some(artifact) = options.identity.of(
-                &pin.tag,
-                pin.digest.as_deref(),
-                &to_lane.tag_prefix,
-                &pin.patterns,
-            ) else {
+            if options
+                .identity
+                .of(
+                    &pin.tag,
+                    pin.digest.as_deref(),
+                    &to_lane.tag_prefix,
+                    &pin.patterns,
+                )
+                .is_none()
+            {
                 report.note(
                     codes::NOTE,
                     format!(
@@ -166,335 +339,9 @@ fn claims<'a>(pins: &'a [Pin], options: &'a Options, report: &mut Report) -> Vec
             out.push(Claim {
                 edge,
                 pin,
-                artifact,
-                from_lane,
-                from_setters: from.iter().map(|p| p.setter.as_str()).collect(),
-                from_filters: from.iter().flat_map(|p| p.patterns.clone()).collect(),
-                from_paths: from.iter().map(|p| p.path.as_str()).collect(),
+                to_prefix: to_lane.tag_prefix.clone(),
             });
         }
     }
     out
-}
-
-pub(crate) fn past_pins(history: &FileHistory) -> Vec<PastPin> {
-    let versions: Vec<usize> = (0..history.versions.len())
-        .filter(|&v| history.versions[v].text.contains("$imagepolicy"))
-        .collect();
-    let texts: Vec<&str> = versions
-        .iter()
-        .map(|&v| history.versions[v].text.as_str())
-        .collect();
-    let limits = guardrails_yaml::Limits::default();
-    let mut out = Vec::new();
-    // One parser thread for every version: a history holds thousands of them. A version
-    // that does not parse pinned nothing anyone applied.
-    let parsed = guardrails_yaml::parse_each(&texts, &limits, |i, docs| {
-        if let Ok(docs) = docs {
-            out.extend(pins_of(history, versions[i], &docs));
-        }
-    });
-    if parsed.is_err() {
-        // The parser thread could not start: one thread per version, as for any file.
-        out.clear();
-        for &version in &versions {
-            if let Ok(docs) =
-                guardrails_yaml::parse_documents(&history.versions[version].text, &limits)
-            {
-                out.extend(pins_of(history, version, &docs));
-            }
-        }
-    }
-    out
-}
-
-/// The pins of one version, parsed into `docs`.
-fn pins_of(
-    history: &FileHistory,
-    version: usize,
-    docs: &[guardrails_yaml::Node],
-) -> impl Iterator<Item = PastPin> {
-    let v = &history.versions[version];
-    let file = guardrails_image_lint::SourceFile {
-        path: &v.path,
-        text: &v.text,
-        docs,
-    };
-    guardrails_image_lint::pins_in(&file)
-        .into_iter()
-        .map(move |pin| PastPin { pin, version })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn judge(
-    repo: &gix::Repository,
-    repo_root: &Path,
-    claim: &Claim<'_>,
-    start: ObjectId,
-    history: &FileHistory,
-    past: &[PastPin],
-    options: &Options,
-    report: &mut Report,
-) -> Result<(), FileHistoryError> {
-    let own: Vec<&PastPin> = past
-        .iter()
-        .filter(|p| p.pin.path == claim.pin.path && p.pin.setter == claim.pin.setter)
-        .collect();
-    // A range is judged on the pin as its last commit has it, whatever is checked out.
-    let at_range_end = match &options.scope {
-        Scope::Range { to, .. } => {
-            let Some(at_to) = own
-                .iter()
-                .find(|p| history.versions[p.version].commits.contains(to))
-            else {
-                return Ok(()); // No such pin at the end of the range.
-            };
-            Some((
-                Pin {
-                    tag: at_to.pin.tag.clone(),
-                    digest: at_to.pin.digest.clone(),
-                    span: at_to.pin.span,
-                    ..claim.pin.clone()
-                },
-                history.versions[at_to.version].text.as_str(),
-            ))
-        }
-        _ => None,
-    };
-    let (pin, pinned_text) = match &at_range_end {
-        Some((pin, text)) => (pin, Some(*text)),
-        None => (claim.pin, None),
-    };
-    let artifact = match &at_range_end {
-        Some((pin, _)) => {
-            let prefix = lane_prefix(options, &claim.edge.to);
-            match options
-                .identity
-                .of(&pin.tag, pin.digest.as_deref(), prefix, &pin.patterns)
-            {
-                Some(artifact) => artifact,
-                None => return Ok(()),
-            }
-        }
-        None => claim.artifact.clone(),
-    };
-    let claim = &Claim {
-        artifact,
-        pin,
-        ..claim.clone()
-    };
-    let same_pin = |p: &Pin| p.setter == pin.setter && p.tag == pin.tag && p.digest == pin.digest;
-    let held_at = |commit: &ObjectId| {
-        own.iter()
-            .filter(|p| history.versions[p.version].commits.contains(commit))
-            .any(|p| same_pin(&p.pin))
-    };
-    // The commit that brought the pin: none when the change being made brings it.
-    let unchanged_at_start = held_at(&start);
-    match &options.scope {
-        Scope::Changed(_) if unchanged_at_start => return Ok(()),
-        Scope::Range { from, .. } if held_at(from) => return Ok(()),
-        _ => {}
-    }
-    // In a CI range or `--all`, the commit that brought the pin (findings name it).
-    let introduced = unchanged_at_start
-        .then(|| {
-            own.iter()
-                .filter(|p| same_pin(&p.pin))
-                .map(|p| &history.versions[p.version])
-                .min_by_key(|v| v.time)
-                .map(|v| v.commit)
-        })
-        .flatten();
-    let allowed: Option<HashSet<ObjectId>> = if unchanged_at_start {
-        match introduced {
-            Some(commit) => {
-                let parents = file_history::parents(repo, commit)?;
-                Some(file_history::reachable(
-                    repo,
-                    &parents,
-                    options.commit_limit,
-                )?)
-            }
-            None => None,
-        }
-    } else {
-        None // The change brings it: all of the walked history is before it.
-    };
-    let in_allowed = |p: &PastPin| {
-        let v = &history.versions[p.version];
-        match &allowed {
-            None => true,
-            Some(set) => v.commits.iter().any(|c| set.contains(c)),
-        }
-    };
-    let to_prefix = lane_prefix(options, &claim.edge.to);
-    let artifact_of = |p: &Pin, prefix: &str, filters: &[String]| {
-        options
-            .identity
-            .of(&p.tag, p.digest.as_deref(), prefix, filters)
-    };
-    // A rollback: lane TO ran this artifact before.
-    if let Some(earlier) = own.iter().find(|p| {
-        in_allowed(p)
-            && artifact_of(&p.pin, to_prefix, &pin.patterns)
-                .is_some_and(|a| a.same_as(&claim.artifact))
-    }) {
-        let (commit, _) = introduction(past, history, &earlier.pin, &in_allowed);
-        report.note(
-            codes::NOTE,
-            format!(
-                "{}:{}: `{}` is a rollback to the artifact `{}` deployed from commit {}",
-                pin.path,
-                pin.span.line,
-                pin.tag,
-                claim.artifact.id,
-                short(&commit)
-            ),
-        );
-        return Ok(());
-    }
-    let from_pins: Vec<&PastPin> = past
-        .iter()
-        .filter(|p| {
-            claim.from_paths.contains(p.pin.path.as_str())
-                && claim.from_setters.contains(p.pin.setter.as_str())
-                && in_allowed(p)
-        })
-        .collect();
-    if from_pins.is_empty() && !(history.shallow || history.truncated) {
-        // The lane did not pin this image yet (both lanes created at once, an image new
-        // to the path): there was nothing to promote from.
-        report.note(
-            codes::NOTE,
-            format!(
-                "{}:{}: lane `{}` pinned no tag of `{}` before `{}`: nothing to promote from",
-                pin.path,
-                pin.span.line,
-                claim.edge.from,
-                pin.image.as_deref().unwrap_or_default(),
-                pin.tag
-            ),
-        );
-        return Ok(());
-    }
-    let from_artifact = |p: &Pin| artifact_of(p, &claim.from_lane.tag_prefix, &claim.from_filters);
-    // Where lane FROM pinned this build with a digest anywhere, the digest is the
-    // artifact: a pin of the same build without one does not vouch for another digest.
-    let build = Artifact {
-        digest: None,
-        ..claim.artifact.clone()
-    };
-    let staged_digest = claim.artifact.digest.is_some()
-        && from_pins.iter().any(|p| {
-            from_artifact(&p.pin).is_some_and(|a| a.digest.is_some() && build.same_as(&a))
-        });
-    if let Some(staged) = from_pins.iter().find(|p| {
-        from_artifact(&p.pin)
-            .is_some_and(|a| a.same_as(&claim.artifact) && (a.digest.is_some() || !staged_digest))
-    }) {
-        let (commit, _) = introduction(past, history, &staged.pin, &in_allowed);
-        report.note(
-            codes::NOTE,
-            format!(
-                "{}:{}: `{}` runs the artifact `{}` lane `{}` pinned in commit {} (`{}`)",
-                pin.path,
-                pin.span.line,
-                pin.tag,
-                claim.artifact.id,
-                claim.edge.from,
-                short(&commit),
-                staged.pin.tag
-            ),
-        );
-        return Ok(());
-    }
-    // Same build, other image content: a digest that is not the one staging ran.
-    let other_digest = from_pins.iter().find_map(|p| {
-        let a = from_artifact(&p.pin)?;
-        (a.digest.is_some()
-            && Artifact {
-                digest: None,
-                ..a.clone()
-            }
-            .same_as(&claim.artifact))
-        .then_some(a.digest?)
-    });
-    // Lane FROM's pins, the most recently held first, each with the commit that brought it.
-    let mut recent: Vec<(&PastPin, i64)> = from_pins
-        .iter()
-        .map(|p| (*p, history.versions[p.version].newest))
-        .collect();
-    recent.sort_by_key(|p| std::cmp::Reverse(p.1));
-    let mut seen = HashSet::new();
-    let last_pins: Vec<(String, ObjectId, i64)> = recent
-        .into_iter()
-        .filter(|(p, _)| seen.insert(p.pin.tag.clone()))
-        .take(3)
-        .map(|(p, _)| {
-            let (commit, time) = introduction(past, history, &p.pin, &in_allowed);
-            (p.pin.tag.clone(), commit, time)
-        })
-        .collect();
-    let diagnostic = finding::diagnostic(&finding::Facts {
-        from: &claim.edge.from,
-        to: &claim.edge.to,
-        tag: &pin.tag,
-        digest: pin.digest.as_deref(),
-        image: pin.image.as_deref().unwrap_or_default(),
-        artifact: &claim.artifact.id,
-        other_digest: other_digest.as_deref(),
-        last_pins: &last_pins,
-        blind: (history.shallow || history.truncated).then_some((history.commits, history.shallow)),
-        commit: introduced,
-    });
-    report.push(locate(diagnostic, repo_root, pin, pinned_text));
-    Ok(())
-}
-
-fn locate(diagnostic: Diagnostic, repo_root: &Path, pin: &Pin, text: Option<&str>) -> Diagnostic {
-    let text = match text {
-        Some(text) => Some(text.to_owned()),
-        None => std::fs::read_to_string(repo_root.join(&pin.path)).ok(),
-    };
-    match text {
-        Some(text) if pin.span.offset + pin.span.len <= text.len() => diagnostic.with_span(
-            SourceFile::new(PathBuf::from(&pin.path), text),
-            pin.span.offset,
-            pin.span.len,
-            Some("not promoted from the lane before".to_owned()),
-        ),
-        _ => diagnostic.with_path(&pin.path),
-    }
-}
-
-/// The oldest commit (and its time) that holds `pin` (same file, setter, tag and digest)
-/// among the versions `in_allowed` admits: the commit that brought it.
-fn introduction(
-    past: &[PastPin],
-    history: &FileHistory,
-    pin: &Pin,
-    in_allowed: &dyn Fn(&PastPin) -> bool,
-) -> (ObjectId, i64) {
-    past.iter()
-        .filter(|p| {
-            p.pin.path == pin.path
-                && p.pin.setter == pin.setter
-                && p.pin.tag == pin.tag
-                && p.pin.digest == pin.digest
-                && in_allowed(p)
-        })
-        .map(|p| &history.versions[p.version])
-        .min_by_key(|v| v.time)
-        .map_or((ObjectId::null(gix::hash::Kind::Sha1), 0), |v| {
-            (v.commit, v.time)
-        })
-}
-
-fn lane_prefix<'o>(options: &'o Options, lane: &str) -> &'o str {
-    options
-        .lanes
-        .iter()
-        .find(|l| l.name == lane)
-        .map_or("", |l| l.tag_prefix.as_str())
 }
