@@ -94,8 +94,7 @@ impl Identity {
             None => filters
                 .iter()
                 .filter(|f| f.contains("sha>"))
-                .filter_map(|f| compiled(f))
-                .find_map(|re| group(&re, tag, "sha"))
+                .find_map(|f| with_compiled(f, |re| group(re, tag, "sha")).flatten())
                 .or_else(|| sha_segment(tag.strip_prefix(prefix).unwrap_or(tag)))?,
         };
         Some(Artifact {
@@ -108,23 +107,32 @@ impl Identity {
 /// Whether an ImagePolicy with these tag filters (`spec.filterTags.pattern`) admits `tag`:
 /// `None` when there is no filter to ask (or none compiles).
 pub fn filter_selects(patterns: &[String], tag: &str) -> Option<bool> {
-    let filters: Vec<regex::bytes::Regex> = patterns.iter().filter_map(|p| compiled(p)).collect();
-    (!filters.is_empty()).then(|| filters.iter().any(|re| re.is_match(tag.as_bytes())))
+    let mut any_filter = false;
+    let mut selects = false;
+    for pattern in patterns {
+        if let Some(matched) = with_compiled(pattern, |re| re.is_match(tag.as_bytes())) {
+            any_filter = true;
+            selects |= matched;
+        }
+    }
+    any_filter.then_some(selects)
 }
 
-/// [`compile`], once per pattern and thread: a history asks about the same few filters
-/// for thousands of tags.
-fn compiled(pattern: &str) -> Option<regex::bytes::Regex> {
+/// Runs `f` on [`compile`]'s regex for `pattern`, compiled once per pattern and thread (a
+/// history asks about the same few filters for thousands of tags); `None` when it does
+/// not compile. The regex is borrowed, never cloned: a clone starts with an empty match
+/// cache, which costs more than the match.
+fn with_compiled<T>(pattern: &str, f: impl FnOnce(&regex::bytes::Regex) -> T) -> Option<T> {
+    type Compiled = std::collections::HashMap<String, Option<regex::bytes::Regex>>;
     thread_local! {
-        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<regex::bytes::Regex>>> =
-            std::cell::RefCell::default();
+        static COMPILED: std::cell::RefCell<Compiled> = std::cell::RefCell::default();
     }
     COMPILED.with(|cache| {
-        cache
-            .borrow_mut()
-            .entry(pattern.to_owned())
-            .or_insert_with(|| compile(pattern).ok())
-            .clone()
+        let mut cache = cache.borrow_mut();
+        if !cache.contains_key(pattern) {
+            cache.insert(pattern.to_owned(), compile(pattern).ok());
+        }
+        cache.get(pattern).and_then(Option::as_ref).map(f)
     })
 }
 

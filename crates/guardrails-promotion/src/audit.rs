@@ -131,7 +131,7 @@ pub fn audit(
         return Ok(Audit::default()); // An unborn branch has no history.
     };
     let known = Known::new(pins, options);
-    let history = History::read(repo, &known, start, options)?;
+    let history = History::read(repo, &known, start, options, true)?;
     let changes = &history.changes;
     let graph = &history.graph;
     let reported: Vec<bool> = match &options.scope {
@@ -214,11 +214,13 @@ pub(crate) struct History {
 impl History {
     /// The history of `start` for the files `known` follows: from the index in the git
     /// directory, brought up to `start` (or built, the first time).
+    /// `selection`: also ask each change's ImagePolicy filters whether they admit its tag.
     pub(crate) fn read(
         repo: &gix::Repository,
         known: &Known<'_>,
         start: ObjectId,
         options: &Options,
+        selection: bool,
     ) -> Result<History, FileHistoryError> {
         let paths: Vec<String> = known.paths.iter().cloned().collect();
         let index = index::load_or_build(
@@ -229,7 +231,7 @@ impl History {
             options.commit_limit,
         )?;
         let graph = Graph::new(&index.commits);
-        let changes = changes(&index, &graph, known, options);
+        let changes = changes(&index, &graph, known, options, selection);
         Ok(History {
             index,
             graph,
@@ -304,14 +306,21 @@ pub(crate) struct Located {
 }
 
 /// The index's changes of lane pins, described by today's setters, oldest first.
-fn changes(index: &Index, graph: &Graph, known: &Known<'_>, options: &Options) -> Vec<Located> {
+fn changes(
+    index: &Index,
+    graph: &Graph,
+    known: &Known<'_>,
+    options: &Options,
+    selection: bool,
+) -> Vec<Located> {
     let mut out: Vec<Located> = index
         .changes
         .iter()
         .filter_map(|raw| {
             let path = index.paths.get(raw.path as usize)?;
+            // The graph numbers the index's commits in the index's order.
             let commit = index.commits.get(raw.node as usize)?;
-            let node = graph.node(&commit.id)?;
+            let node = raw.node;
             let (lane, image, patterns) = known.describe(&raw.setter, path, &raw.value.tag)?;
             let prefix = lane_prefix(options, &lane);
             let artifact = |value: &PinValue| {
@@ -330,7 +339,11 @@ fn changes(index: &Index, graph: &Graph, known: &Known<'_>, options: &Options) -
                     setter: raw.setter.clone(),
                     artifact: artifact(&raw.value),
                     previous_artifact: raw.previous.as_ref().and_then(artifact),
-                    selected: filter_selects(&patterns, &raw.value.tag),
+                    selected: if selection {
+                        filter_selects(&patterns, &raw.value.tag)
+                    } else {
+                        None
+                    },
                     value: raw.value.clone(),
                     previous: raw.previous.clone(),
                     lane,
@@ -369,9 +382,12 @@ fn changes(index: &Index, graph: &Graph, known: &Known<'_>, options: &Options) -
 pub(crate) struct Context<'a> {
     changes: &'a [Located],
     artifacts: Vec<Option<Artifact>>,
-    by_lane_image: HashMap<(String, String), Vec<usize>>,
-    /// The changes of a lane and image whose artifact has a given [`Artifact::key`].
-    by_artifact: HashMap<(String, String, String), Vec<usize>>,
+    /// Lanes and images by number, so the maps below key on numbers.
+    names: HashMap<&'a str, u32>,
+    by_lane_image: HashMap<(u32, u32), Vec<usize>>,
+    /// The changes of a lane and image whose artifact has a given [`Artifact::key`]
+    /// (hashed: the candidates are compared with [`Artifact::same_as`] anyway).
+    by_artifact: HashMap<(u32, u32, u64), Vec<usize>>,
     graph: &'a Graph,
     options: &'a Options,
     /// The history is cut: commits seen, and whether by a shallow clone.
@@ -385,27 +401,27 @@ impl<'a> Context<'a> {
         options: &'a Options,
         blind: Option<(usize, bool)>,
     ) -> Self {
-        let mut by_lane_image: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        let mut by_artifact: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+        let mut names: HashMap<&str, u32> = HashMap::new();
+        let mut by_lane_image: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
+        let mut by_artifact: HashMap<(u32, u32, u64), Vec<usize>> = HashMap::new();
         for (i, c) in changes.iter().enumerate() {
             if let Some(image) = &c.change.image {
-                by_lane_image
-                    .entry((c.change.lane.clone(), image.clone()))
-                    .or_default()
-                    .push(i);
+                let mut number = |name: &'a str| {
+                    let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
+                    *names.entry(name).or_insert(next)
+                };
+                let key = (number(&c.change.lane), number(image));
+                by_lane_image.entry(key).or_default().push(i);
                 if let Some(id) = &c.change.artifact {
                     by_artifact
-                        .entry((
-                            c.change.lane.clone(),
-                            image.clone(),
-                            Artifact::key(id).to_owned(),
-                        ))
+                        .entry((key.0, key.1, key_hash(id)))
                         .or_default()
                         .push(i);
                 }
             }
         }
         Context {
+            names,
             by_artifact,
             artifacts: changes.iter().map(|c| artifact_of(&c.change)).collect(),
             changes,
@@ -418,19 +434,22 @@ impl<'a> Context<'a> {
 
     /// The changes of lane `lane` to image `image`.
     fn of(&self, lane: &str, image: &str) -> &[usize] {
+        let (Some(&lane), Some(&image)) = (self.names.get(lane), self.names.get(image)) else {
+            return &[];
+        };
         self.by_lane_image
-            .get(&(lane.to_owned(), image.to_owned()))
+            .get(&(lane, image))
             .map_or(&[], Vec::as_slice)
     }
 
     /// The changes of lane `lane` to image `image` that may name `artifact` (same key).
     fn naming(&self, lane: &str, image: &str, artifact: &Artifact) -> &[usize] {
-        let key = (
-            lane.to_owned(),
-            image.to_owned(),
-            Artifact::key(&artifact.id).to_owned(),
-        );
-        self.by_artifact.get(&key).map_or(&[], Vec::as_slice)
+        let (Some(&lane), Some(&image)) = (self.names.get(lane), self.names.get(image)) else {
+            return &[];
+        };
+        self.by_artifact
+            .get(&(lane, image, key_hash(&artifact.id)))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Whether change `j` was made before commit `at` (`None`: a commit being made,
@@ -627,6 +646,14 @@ impl Finding {
             commit: self.commit,
         })
     }
+}
+
+/// A hash of an artifact's [`Artifact::key`].
+fn key_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    Artifact::key(id).hash(&mut hasher);
+    hasher.finish()
 }
 
 fn artifact_of(change: &PinChange) -> Option<Artifact> {

@@ -7,7 +7,6 @@
 //! after its staging pin costs a few steps, not a second walk of the history.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use gix::ObjectId;
 use guardrails_git::file_history::WalkedCommit;
@@ -16,7 +15,7 @@ use guardrails_git::file_history::WalkedCommit;
 pub(crate) type Node = u32;
 
 pub(crate) struct Graph {
-    index: HashMap<ObjectId, Node>,
+    index: gix::hashtable::HashMap<ObjectId, Node>,
     ids: Vec<ObjectId>,
     parents: Vec<Vec<Node>>,
     /// 1 for a commit without (walked) parents, else one more than its highest parent.
@@ -27,7 +26,7 @@ pub(crate) struct Graph {
 
 impl Graph {
     pub(crate) fn new(walked: &[WalkedCommit]) -> Graph {
-        let index: HashMap<ObjectId, Node> = walked
+        let index: gix::hashtable::HashMap<ObjectId, Node> = walked
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id, node(i)))

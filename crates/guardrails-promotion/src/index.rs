@@ -64,12 +64,11 @@ pub(crate) fn load_or_build(
         // A shallow clone's boundary moves with every fetch: its index is never reused.
         !index.shallow && !index.truncated && !shallow && index.paths == paths
     });
-    if let Some(index) = &usable
-        && index.tip == Some(tip)
-    {
-        return Ok(index.clone());
+    let usable = usable.unwrap_or_default();
+    if usable.tip == Some(tip) {
+        return Ok(usable);
     }
-    let index = update(repo, usable.unwrap_or_default(), tip, paths, limit)?;
+    let index = update(repo, usable, tip, paths, limit)?;
     if let Some(file) = &file
         && !index.shallow
         && !index.truncated
@@ -325,7 +324,7 @@ fn encode(index: &Index) -> Vec<u8> {
         w.str(p);
     }
     w.u32(index.commits.len());
-    let position: HashMap<ObjectId, usize> = index
+    let position: gix::hashtable::HashMap<ObjectId, usize> = index
         .commits
         .iter()
         .enumerate()

@@ -41,7 +41,7 @@ pub fn check(
         _ => head,
     };
     let known = Known::new(pins, options);
-    let history = History::read(repo, &known, start, options)?;
+    let history = History::read(repo, &known, start, options, false)?;
     let context = history.context(options);
     let mut lookup = PathLookup::default();
     for claim in &claims {
