@@ -78,6 +78,9 @@ pub fn walk_paths(
     if tips.is_empty() {
         return Ok(out);
     }
+    if hidden.is_empty() {
+        return walk_all(repo, tips, paths, lookup, limit, out);
+    }
     let walk = repo
         .rev_walk(tips.iter().copied())
         .with_hidden(hidden.iter().copied())
@@ -103,6 +106,71 @@ pub fn walk_paths(
                 time,
                 parents: info.parent_ids.iter().copied().collect(),
             },
+            blobs: lookup.blobs_in_tree(repo, tree, paths)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Every commit `tips` reach, newest first, each decoded once (gix's walk decodes a
+/// commit for its parents and `Info::object` again for its tree: twice the inflating on
+/// a history of tens of thousands of commits). A shallow clone's boundary commits have
+/// no parents, as git's shallow file says (gitrepository-layout(5)).
+fn walk_all(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    paths: &[String],
+    lookup: &mut PathLookup,
+    limit: usize,
+    mut out: PathWalk,
+) -> Result<PathWalk, FileHistoryError> {
+    let boundary: HashSet<ObjectId> = repo
+        .shallow_commits()
+        .ok()
+        .flatten()
+        .map(|commits| commits.iter().copied().collect())
+        .unwrap_or_default();
+    let mut seen: gix::hashtable::HashSet<ObjectId> = tips.iter().copied().collect();
+    let mut queue: std::collections::BinaryHeap<(i64, ObjectId)> =
+        std::collections::BinaryHeap::new();
+    let read = |id: ObjectId| -> Result<(i64, ObjectId, Vec<ObjectId>), FileHistoryError> {
+        let commit = repo
+            .find_commit(id)
+            .map_err(|e| FileHistoryError::new(id.to_string(), e))?;
+        let decoded = commit
+            .decode()
+            .map_err(|e| FileHistoryError::new(id.to_string(), e))?;
+        let time = decoded.committer().ok().map_or(0, |c| c.seconds());
+        let parents = decoded.parents().collect();
+        Ok((time, decoded.tree(), parents))
+    };
+    let mut pending: HashMap<ObjectId, (ObjectId, Vec<ObjectId>)> = HashMap::new();
+    for &tip in tips {
+        let (time, tree, parents) = read(tip)?;
+        pending.insert(tip, (tree, parents));
+        queue.push((time, tip));
+    }
+    while let Some((time, id)) = queue.pop() {
+        if out.commits.len() >= limit {
+            out.truncated = true;
+            break;
+        }
+        let Some((tree, mut parents)) = pending.remove(&id) else {
+            continue;
+        };
+        if boundary.contains(&id) {
+            parents.clear();
+        }
+        parents.retain(|p| repo.has_object(p));
+        for &parent in &parents {
+            if seen.insert(parent) {
+                let (time, tree, grand) = read(parent)?;
+                pending.insert(parent, (tree, grand));
+                queue.push((time, parent));
+            }
+        }
+        out.commits.push(CommitPaths {
+            commit: WalkedCommit { id, time, parents },
             blobs: lookup.blobs_in_tree(repo, tree, paths)?,
         });
     }
