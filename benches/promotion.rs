@@ -5,7 +5,7 @@
 //!   commit bumping a lane (staging takes a new build, production then promotes the last
 //!   staged one: 10,000 lane commits), the others changing an unrelated file;
 //! * **pre-commit, production pin staged**: the hook given the staged production file, once
-//!   with the lineage check and once with it off (`--promote none=none`, an edge no lane
+//!   with the lineage check and once with it off (`--promote none=off`, an edge no lane
 //!   matches, so no history is read): the difference is what lineage adds to a hook run;
 //! * **pre-commit, a rebuild staged** (the error, with its help listing staging's pins);
 //! * **`--all`** (every pin, each judged against the history before its commit);
@@ -44,53 +44,129 @@ fn main() {
     stage(&promoted);
     run(&hook, repo, &[production], None);
 
-    let cases: Vec<(&str, String, Vec<&str>, Option<i32>)> = vec![
+    let index = repo.join(".git/gitops-guardrails/promotion");
+    // Name, the production tag staged, the arguments, the exit code, the index's state.
+    type Case<'a> = (&'a str, String, Vec<&'a str>, Option<i32>, Index);
+    let cases: Vec<Case> = vec![
         (
             "pre-commit, staged promotion, lineage off",
             promoted.clone(),
-            vec!["--promote", "none=none", production],
+            vec!["--promote", "none=off", production],
             Some(0),
+            Index::Warm,
         ),
         (
-            "pre-commit, staged promotion",
+            "pre-commit, staged promotion (index at HEAD)",
             promoted.clone(),
             vec![production],
             Some(0),
+            Index::Warm,
+        ),
+        (
+            "pre-commit, staged promotion (one commit since)",
+            promoted.clone(),
+            vec![production],
+            Some(0),
+            Index::OneCommitBehind,
+        ),
+        (
+            "pre-commit, staged promotion (no index: cold)",
+            promoted.clone(),
+            vec![production],
+            Some(0),
+            Index::Cold,
         ),
         (
             "pre-commit, staged rebuild (the error)",
             rebuilt.clone(),
             vec![production],
             Some(1),
+            Index::Warm,
         ),
-        ("--all", promoted.clone(), vec!["--all"], Some(0)),
+        (
+            "--all",
+            promoted.clone(),
+            vec!["--all"],
+            Some(0),
+            Index::Warm,
+        ),
         (
             "--promotion-history --format json",
             promoted.clone(),
             vec!["--promotion-history", "--format", "json"],
             None,
+            Index::Warm,
+        ),
+        (
+            "--promotion-history --format json (cold)",
+            promoted.clone(),
+            vec!["--promotion-history", "--format", "json"],
+            None,
+            Index::Cold,
         ),
     ];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
     for _ in 0..rounds {
-        for (i, (_, tag, args, expected)) in cases.iter().enumerate() {
+        for (i, (_, tag, args, expected, state)) in cases.iter().enumerate() {
+            match state {
+                Index::Warm => {}
+                Index::Cold => {
+                    let _ = std::fs::remove_dir_all(&index);
+                }
+                Index::OneCommitBehind => {
+                    // An unrelated commit since the index was written: one commit to walk.
+                    std::fs::write(repo.join("notes/bench.txt"), format!("{i}\n")).unwrap();
+                    git(repo, &["add", "notes/bench.txt"]);
+                    git(
+                        repo,
+                        &[
+                            "-c",
+                            "user.name=Bench",
+                            "-c",
+                            "user.email=bench@example.test",
+                            "commit",
+                            "-q",
+                            "--no-verify",
+                            "-m",
+                            "bench",
+                        ],
+                    );
+                }
+            }
             stage(tag);
             times[i].push(run(&hook, repo, args, *expected));
+            if matches!(state, Index::OneCommitBehind) {
+                git(repo, &["reset", "-q", "--hard", "HEAD~1"]);
+                stage(tag);
+                run(&hook, repo, args, None);
+            }
         }
     }
     println!("promotion lineage, {commits} commits, medians of {rounds} (whole processes):");
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
     for ((name, ..), m) in cases.iter().zip(&medians) {
-        println!("  {name:<45} {:>8.1} ms", m.as_secs_f64() * 1000.0);
+        println!("  {name:<50} {:>8.1} ms", m.as_secs_f64() * 1000.0);
     }
-    let added = medians[1].saturating_sub(medians[0]);
+    let added = |i: usize| medians[i].saturating_sub(medians[0]).as_secs_f64() * 1000.0;
     println!(
-        "  lineage adds to a pre-commit run:             {:>8.1} ms",
-        added.as_secs_f64() * 1000.0
+        "  lineage adds to a pre-commit run: {:.1} ms (index at HEAD), {:.1} ms (one commit \
+         since), {:.1} ms (cold)",
+        added(1),
+        added(2),
+        added(3)
     );
 }
 
-/// Runs the hook in `repo`; checks the exit code when one is expected.
+/// The state of the index of pin changes before a run.
+enum Index {
+    /// Written for HEAD by the run before.
+    Warm,
+    /// Written for HEAD's parent: the run walks one commit.
+    OneCommitBehind,
+    /// Absent: the run builds it from the whole history.
+    Cold,
+}
+
 fn run(hook: &Path, repo: &Path, args: &[&str], expected: Option<i32>) -> Duration {
     let start = Instant::now();
     let output = Command::new(hook)

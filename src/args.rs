@@ -147,7 +147,8 @@ pub struct FluxValidate {
     #[arg(long)]
     pub promotion_history: bool,
 
-    /// Do not read or write the render cache.
+    /// Do not read or write the render cache, nor the promotion lineage's index of pin
+    /// changes (then each run walks the whole history).
     #[arg(long)]
     pub no_cache: bool,
 

@@ -653,3 +653,56 @@ fn the_history_audit_of_a_shallow_clone_warns() {
     );
     assert!(errors(&lines).is_empty(), "{}", run.stdout);
 }
+
+#[test]
+fn the_index_of_pin_changes_follows_the_history_and_is_never_trusted_damaged() {
+    if !available() {
+        return;
+    }
+    let sandbox = audited_history();
+    let history = |cached: bool| {
+        let mut args = vec!["--promotion-history", "--format", "json"];
+        if !cached {
+            args.push("--no-cache");
+        }
+        let run = sandbox.hook("flux-kustomize-validate", &args);
+        assert_eq!(run.code, 1, "{}", run.all());
+        run.stdout
+    };
+    let index = sandbox
+        .work
+        .join(".git/gitops-guardrails/promotion/pin-changes");
+    let first = history(true);
+    assert_eq!(first, history(false));
+    let built = std::fs::read(&index).expect("the index is kept in the git directory");
+    // A new commit: the index is brought up to date, not rebuilt from nothing, and says
+    // what a run without it says.
+    pin(&sandbox, "staging", "staging-v1.4.0-eeeeeee-500");
+    commit(&sandbox, "staging runs eeeeeee");
+    let updated = history(true);
+    assert_eq!(updated, history(false));
+    assert_ne!(updated, first);
+    // Back to an older commit (a branch switch, a reset): what the old tip reached only
+    // is dropped.
+    sandbox
+        .git(&["reset", "-q", "--hard", "HEAD~1"])
+        .assert_ok();
+    assert_eq!(history(true), first);
+    // Truncated, emptied or overwritten: rebuilt, never read as pin changes.
+    for damage in [&built[..built.len() / 2], &[][..], &b"not an index"[..]] {
+        std::fs::write(&index, damage).unwrap();
+        assert_eq!(history(true), first);
+        assert_eq!(std::fs::read(&index).unwrap(), built);
+    }
+    // The commit check reads the same index.
+    pin(&sandbox, "production", "production-v1.4.0-fffffff-600");
+    sandbox.git(&["add", "-A"]).assert_ok();
+    let run = sandbox.hook("flux-kustomize-validate", &["--format", "json", PRODUCTION]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let diagnostics: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert_reported(&diagnostics, "promotion::unstaged-artifact", PRODUCTION, 7);
+}
