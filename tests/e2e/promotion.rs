@@ -382,26 +382,7 @@ fn a_shallow_clone_warns_instead_of_refusing() {
     let sandbox = promoted_history();
     pin(&sandbox, "production", "production-v1.1.0-bbbbbbb-300");
     commit(&sandbox, "promote bbbbbbb");
-    let shallow = sandbox.root.join("shallow");
-    let source = format!("file://{}", sandbox.work.display());
-    sandbox
-        .git_in(
-            &sandbox.root,
-            &[
-                "clone",
-                "-q",
-                "--depth",
-                "1",
-                &source,
-                shallow.to_str().unwrap(),
-            ],
-        )
-        .assert_ok();
-    let mut cmd =
-        std::process::Command::new(crate::harness::bin_dir().join("flux-kustomize-validate"));
-    cmd.args(["--format", "json", "--no-cache", "--all"])
-        .current_dir(&shallow);
-    let run = sandbox.run_cmd(cmd);
+    let run = in_shallow_clone(&sandbox, "1", &["--format", "json", "--no-cache", "--all"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let diagnostics: Vec<Value> = run
         .stdout
@@ -459,6 +440,23 @@ per_client!(promotion_of_the_seeds_system, |client| {
         .git(&["commit", "-q", "-m", "roll back frontend"])
         .assert_ok();
 });
+
+/// Runs the hook with `args` in a clone of `sandbox` `depth` commits deep.
+fn in_shallow_clone(sandbox: &Sandbox, depth: &str, args: &[&str]) -> crate::harness::Run {
+    let shallow = sandbox.root.join("shallow");
+    let source = format!("file://{}", sandbox.work.display());
+    let target = shallow.to_string_lossy();
+    sandbox
+        .git_in(
+            &sandbox.root,
+            &["clone", "-q", "--depth", depth, &source, &target],
+        )
+        .assert_ok();
+    let mut cmd =
+        std::process::Command::new(crate::harness::bin_dir().join("flux-kustomize-validate"));
+    cmd.args(args).current_dir(&shallow);
+    sandbox.run_cmd(cmd)
+}
 
 /// The history audit: every pin change of every lane, with its lineage.
 fn audit(sandbox: &Sandbox, args: &[&str]) -> crate::harness::Run {
@@ -618,26 +616,11 @@ fn the_history_audit_of_a_shallow_clone_warns() {
         return;
     }
     let sandbox = audited_history();
-    let shallow = sandbox.root.join("shallow");
-    let source = format!("file://{}", sandbox.work.display());
-    sandbox
-        .git_in(
-            &sandbox.root,
-            &[
-                "clone",
-                "-q",
-                "--depth",
-                "2",
-                &source,
-                shallow.to_str().unwrap(),
-            ],
-        )
-        .assert_ok();
-    let mut cmd =
-        std::process::Command::new(crate::harness::bin_dir().join("flux-kustomize-validate"));
-    cmd.args(["--no-cache", "--promotion-history", "--format", "json"])
-        .current_dir(&shallow);
-    let run = sandbox.run_cmd(cmd);
+    let run = in_shallow_clone(
+        &sandbox,
+        "2",
+        &["--no-cache", "--promotion-history", "--format", "json"],
+    );
     assert_eq!(run.code, 0, "{}", run.all());
     let lines: Vec<Value> = run
         .stdout

@@ -95,14 +95,7 @@ pub fn validate(options: &Options) -> Result<Outcome, Error> {
         &mut pool,
         &mut report,
     )?;
-    let pins = plan
-        .image_index
-        .as_ref()
-        .map(guardrails_image_lint::Index::pins)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|pin| filter.allows(&pin.path))
-        .collect();
+    let pins = pins_in(&plan, &filter);
     stats.kustomizations = plan.graph.kustomizations.len();
     stats.flux_kustomizations = plan.flux.len();
     stats.targets = plan.targets.len();
@@ -205,14 +198,18 @@ pub fn pins(options: &Options) -> Result<Vec<guardrails_image_lint::Pin>, Error>
         &mut pool,
         &mut report,
     )?;
-    Ok(plan
-        .image_index
+    Ok(pins_in(&plan, &filter))
+}
+
+/// The pins the plan's image index found, in the files `filter` lets through.
+fn pins_in(plan: &plan::Plan, filter: &plan::PathFilter) -> Vec<guardrails_image_lint::Pin> {
+    plan.image_index
         .as_ref()
         .map(guardrails_image_lint::Index::pins)
         .unwrap_or_default()
         .into_iter()
         .filter(|pin| filter.allows(&pin.path))
-        .collect())
+        .collect()
 }
 
 /// The same finding from several renders (two clusters building one base) is one, listing
