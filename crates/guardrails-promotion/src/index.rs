@@ -276,11 +276,9 @@ fn read_pins(
             .map_err(|e| FileHistoryError::new(paths[*p].clone(), e))?;
         texts.push(String::from_utf8_lossy(&data.data).into_owned());
     }
-    let mut out = HashMap::new();
     let parseable: Vec<usize> = (0..texts.len())
         .filter(|&i| texts[i].contains("$imagepolicy"))
         .collect();
-    let refs: Vec<&str> = parseable.iter().map(|&i| texts[i].as_str()).collect();
     let limits = guardrails_yaml::Limits::default();
     let pins_of = |i: usize, docs: &[guardrails_yaml::Node]| {
         let (p, blob) = wanted[i];
@@ -291,25 +289,44 @@ fn read_pins(
         };
         (p, blob, guardrails_image_lint::pins_in(&file))
     };
-    let mut found = Vec::new();
-    // A content that does not parse pinned nothing anyone applied.
-    let parsed = guardrails_yaml::parse_each(&refs, &limits, |k, docs| {
-        if let Ok(docs) = docs {
-            found.push(pins_of(parseable[k], &docs));
-        }
-    });
-    if parsed.is_err() {
-        found.clear();
-        for &i in &parseable {
-            if let Ok(docs) = guardrails_yaml::parse_documents(&texts[i], &limits) {
-                found.push(pins_of(i, &docs));
+    // The versions of a long history are parsed on every core, each share on one parser
+    // thread (a thread per version costs more than the parse).
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let share = parseable.len().div_ceil(cores.clamp(1, 4)).max(64);
+    let parse_share = |share: &[usize]| {
+        let refs: Vec<&str> = share.iter().map(|&i| texts[i].as_str()).collect();
+        let mut found = Vec::new();
+        // A content that does not parse pinned nothing anyone applied.
+        let parsed = guardrails_yaml::parse_each(&refs, &limits, |k, docs| {
+            if let Ok(docs) = docs {
+                found.push(pins_of(share[k], &docs));
+            }
+        });
+        if parsed.is_err() {
+            found.clear();
+            for &i in share {
+                if let Ok(docs) = guardrails_yaml::parse_documents(&texts[i], &limits) {
+                    found.push(pins_of(i, &docs));
+                }
             }
         }
-    }
-    for (p, blob, pins) in found {
-        out.insert((p, blob), pins);
-    }
-    Ok(out)
+        found
+    };
+    let found: Vec<Vec<(usize, ObjectId, Vec<Pin>)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = parseable
+            .chunks(share)
+            .map(|chunk| scope.spawn(move || parse_share(chunk)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    Ok(found
+        .into_iter()
+        .flatten()
+        .map(|(p, blob, pins)| ((p, blob), pins))
+        .collect())
 }
 
 const MAGIC: &[u8; 8] = b"GGPINIX2";
