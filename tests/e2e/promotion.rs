@@ -322,6 +322,52 @@ fn digests_must_be_the_ones_staging_ran() {
 }
 
 #[test]
+fn a_digest_setter_pins_the_digest_of_its_tag() {
+    if !available() {
+        return;
+    }
+    let sandbox = Sandbox::empty();
+    lanes(&sandbox);
+    for lane in ["staging", "production"] {
+        policy(
+            &sandbox,
+            lane,
+            &STAGING_FILTER.replace("staging", lane),
+            "  digestReflectionPolicy: IfNotPresent\n",
+        );
+    }
+    // kustomize's `images[]` entry with the tag and the digest setter side by side.
+    let pin_with_digest = |lane: &str, tag: &str, digest: &str| {
+        sandbox.write(
+            &format!("apps/app/{lane}/kustomization.yaml"),
+            &format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {lane}\nresources: [../base, images.yaml]\nimages:\n  - name: ghcr.io/example/app\n    newTag: {tag} # {{\"$imagepolicy\": \"{lane}:app:tag\"}}\n    digest: sha256:{digest} # {{\"$imagepolicy\": \"{lane}:app:digest\"}}\n"
+            ),
+        );
+    };
+    let a = "a".repeat(64);
+    let b = "b".repeat(64);
+    pin_with_digest("staging", "staging-v1.0.0-aaaaaaa-100", &a);
+    pin_with_digest("production", "production-v0.9.0-0123456-50", &b);
+    commit(&sandbox, "lanes");
+    // The build staging ran, under another digest: refused at the tag.
+    pin_with_digest("production", "production-v1.0.0-aaaaaaa-150", &b);
+    sandbox.git(&["add", "-A"]).assert_ok();
+    let (run, diagnostics) = validate(&sandbox, &[PRODUCTION]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = assert_reported(&diagnostics, "promotion::unstaged-artifact", PRODUCTION, 7);
+    assert!(
+        error["message"].as_str().unwrap_or_default().contains(&a),
+        "{error}"
+    );
+    // The digest staging ran passes.
+    pin_with_digest("production", "production-v1.0.0-aaaaaaa-150", &a);
+    sandbox.git(&["add", "-A"]).assert_ok();
+    let (run, _) = validate(&sandbox, &[PRODUCTION]);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
 fn other_edges_and_tag_schemes() {
     if !available() {
         return;

@@ -37,7 +37,17 @@ pub struct Pin {
 impl Index {
     /// Every pin of the indexed files, with its lane, image and policy filters.
     pub fn pins(&self) -> Vec<Pin> {
-        self.model
+        let digests: Vec<DigestMarker> = self
+            .model
+            .markers
+            .iter()
+            .filter(|m| m.setter.suffix == Suffix::Digest)
+            .filter_map(|m| {
+                DigestMarker::new(&m.path, setter_of(m), m.value.as_deref(), m.value_span)
+            })
+            .collect();
+        let pins = self
+            .model
             .markers
             .iter()
             .filter_map(|m| {
@@ -68,8 +78,49 @@ impl Index {
                         .collect(),
                 })
             })
-            .collect()
+            .collect();
+        with_digests(pins, &digests)
     }
+}
+
+/// A `<ns>:<policy>:digest` marker's value: the digest of the tag its policy's `:tag`
+/// marker pins next to it (kustomize's `images[].digest` beside `newTag`).
+struct DigestMarker {
+    path: String,
+    setter: String,
+    digest: String,
+    line: usize,
+}
+
+impl DigestMarker {
+    fn new(path: &str, setter: String, value: Option<&str>, span: Span) -> Option<Self> {
+        let digest = value.filter(|v| v.starts_with("sha256:") && !v.contains("${"))?;
+        Some(DigestMarker {
+            path: path.to_owned(),
+            setter,
+            digest: digest.to_owned(),
+            line: span.line,
+        })
+    }
+}
+
+/// Lines apart a `:digest` marker may be from the `:tag` marker it completes: the fields
+/// of one `images` entry or one container.
+const DIGEST_REACH: usize = 3;
+
+/// Gives each pin without a digest the digest its policy's nearest `:digest` marker in the
+/// same file writes, when there is one within [`DIGEST_REACH`] lines.
+fn with_digests(mut pins: Vec<Pin>, digests: &[DigestMarker]) -> Vec<Pin> {
+    for pin in pins.iter_mut().filter(|p| p.digest.is_none()) {
+        pin.digest = digests
+            .iter()
+            .filter(|d| d.path == pin.path && d.setter == pin.setter)
+            .map(|d| (d.line.abs_diff(pin.span.line), d))
+            .filter(|(distance, _)| *distance <= DIGEST_REACH)
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, d)| d.digest.clone());
+    }
+    pins
 }
 
 impl Index {
@@ -91,7 +142,16 @@ pub fn pins_in(file: &SourceFile<'_>) -> Vec<Pin> {
     if !file.text.contains(crate::markers::TOKEN) {
         return Vec::new();
     }
-    crate::model::scan_markers(file)
+    let markers = crate::model::scan_markers(file);
+    let digests: Vec<DigestMarker> = markers
+        .iter()
+        .filter(|(setter, ..)| setter.suffix == Suffix::Digest)
+        .filter_map(|(setter, value, span)| {
+            let name = format!("{}:{}", setter.namespace, setter.name);
+            DigestMarker::new(file.path, name, value.as_deref(), *span)
+        })
+        .collect();
+    let pins = markers
         .into_iter()
         .filter_map(|(setter, value, span)| {
             let (tag, digest) = pinned(setter.suffix, value.as_deref())?;
@@ -106,7 +166,8 @@ pub fn pins_in(file: &SourceFile<'_>) -> Vec<Pin> {
                 patterns: Vec::new(),
             })
         })
-        .collect()
+        .collect();
+    with_digests(pins, &digests)
 }
 
 fn setter_of(m: &Marker) -> String {
@@ -139,6 +200,27 @@ mod tests {
             text,
             docs: &docs,
         })
+    }
+
+    #[test]
+    fn a_digest_setter_completes_the_tag_beside_it() {
+        let pins = file_pins(
+            "images:\n- name: app\n  newTag: production-v1-abc1234-17 # {\"$imagepolicy\": \"production:app:tag\"}\n  \
+             digest: sha256:00ff # {\"$imagepolicy\": \"production:app:digest\"}\n\
+             - name: other\n  newTag: production-v1-def5678-1 # {\"$imagepolicy\": \"production:other:tag\"}\n",
+        );
+        let digests: Vec<(&str, Option<&str>)> = pins
+            .iter()
+            .map(|p| (p.setter.as_str(), p.digest.as_deref()))
+            .collect();
+        assert_eq!(
+            digests,
+            [
+                ("production:app", Some("sha256:00ff")),
+                // Another policy's digest marker does not complete it.
+                ("production:other", None),
+            ]
+        );
     }
 
     #[test]
