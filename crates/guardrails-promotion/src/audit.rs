@@ -269,21 +269,17 @@ impl<'a> Known<'a> {
 
     /// The lane, image and filters of a past pin: its setter's today, else (a setter
     /// since removed) the lane its tag prefix names.
-    fn describe(
-        &self,
-        setter: &str,
-        path: &str,
-        tag: &str,
-    ) -> Option<(String, Option<String>, Vec<String>)> {
+    fn describe(&self, setter: &str, path: &str, tag: &str) -> Option<Described<'a>> {
         let today = self
             .by_place
             .get(&(path, setter))
-            .or_else(|| self.by_setter.get(setter));
+            .or_else(|| self.by_setter.get(setter))
+            .copied();
         if let Some(today) = today {
             return Some((
-                today.lane.clone()?,
-                today.image.clone(),
-                today.patterns.clone(),
+                today.lane.as_deref()?,
+                today.image.as_deref(),
+                &today.patterns,
             ));
         }
         let lane = self
@@ -292,9 +288,12 @@ impl<'a> Known<'a> {
             .iter()
             .filter(|l| !l.tag_prefix.is_empty() && tag.starts_with(&l.tag_prefix))
             .max_by_key(|l| l.tag_prefix.len())?;
-        Some((lane.name.clone(), None, Vec::new()))
+        Some((&lane.name, None, &[]))
     }
 }
+
+/// A setter's lane, image and ImagePolicy filters.
+type Described<'a> = (&'a str, Option<&'a str>, &'a [String]);
 
 /// A change with where it sits in the graph and where it is written.
 pub(crate) struct Located {
@@ -322,11 +321,11 @@ fn changes(
             let commit = index.commits.get(raw.node as usize)?;
             let node = raw.node;
             let (lane, image, patterns) = known.describe(&raw.setter, path, &raw.value.tag)?;
-            let prefix = lane_prefix(options, &lane);
+            let prefix = lane_prefix(options, lane);
             let artifact = |value: &PinValue| {
                 options
                     .identity
-                    .of(&value.tag, value.digest.as_deref(), prefix, &patterns)
+                    .of(&value.tag, value.digest.as_deref(), prefix, patterns)
                     .map(|a| a.id)
             };
             Some(Located {
@@ -335,18 +334,18 @@ fn changes(
                     time: commit.time,
                     path: path.clone(),
                     line: raw.line as usize,
-                    image,
+                    image: image.map(str::to_owned),
                     setter: raw.setter.clone(),
                     artifact: artifact(&raw.value),
                     previous_artifact: raw.previous.as_ref().and_then(artifact),
                     selected: if selection {
-                        filter_selects(&patterns, &raw.value.tag)
+                        filter_selects(patterns, &raw.value.tag)
                     } else {
                         None
                     },
                     value: raw.value.clone(),
                     previous: raw.previous.clone(),
-                    lane,
+                    lane: lane.to_owned(),
                     lineage: Lineage::NotPromoted,
                 },
                 node,

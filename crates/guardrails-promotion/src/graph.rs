@@ -17,7 +17,10 @@ pub(crate) type Node = u32;
 pub(crate) struct Graph {
     index: gix::hashtable::HashMap<ObjectId, Node>,
     ids: Vec<ObjectId>,
-    parents: Vec<Vec<Node>>,
+    /// The parents of node `n` are `parents[starts[n]..starts[n + 1]]`: two allocations
+    /// for a graph of any size.
+    starts: Vec<u32>,
+    parents: Vec<Node>,
     /// 1 for a commit without (walked) parents, else one more than its highest parent.
     generation: Vec<u32>,
     /// Marks of the searches: a node is visited when its mark equals the current search.
@@ -33,23 +36,23 @@ impl Graph {
             .collect();
         // Parents the walk did not visit (past a shallow boundary or the walk's limit) are
         // not part of the graph.
-        let parents: Vec<Vec<Node>> = walked
-            .iter()
-            .map(|c| {
-                c.parents
-                    .iter()
-                    .filter_map(|p| index.get(p).copied())
-                    .collect()
-            })
-            .collect();
-        let generation = generations(&parents);
-        Graph {
+        let mut starts = Vec::with_capacity(walked.len() + 1);
+        let mut parents = Vec::with_capacity(walked.len() + walked.len() / 8);
+        for c in walked {
+            starts.push(u32::try_from(parents.len()).unwrap_or(u32::MAX));
+            parents.extend(c.parents.iter().filter_map(|p| index.get(p).copied()));
+        }
+        starts.push(u32::try_from(parents.len()).unwrap_or(u32::MAX));
+        let mut graph = Graph {
             index,
             ids: walked.iter().map(|c| c.id).collect(),
-            marks: RefCell::new((vec![0; parents.len()], 0)),
+            marks: RefCell::new((vec![0; walked.len()], 0)),
+            starts,
             parents,
-            generation,
-        }
+            generation: Vec::new(),
+        };
+        graph.generation = generations(&graph);
+        graph
     }
 
     pub(crate) fn node(&self, id: &ObjectId) -> Option<Node> {
@@ -61,7 +64,8 @@ impl Graph {
     }
 
     pub(crate) fn parents(&self, node: Node) -> &[Node] {
-        &self.parents[node as usize]
+        let n = node as usize;
+        &self.parents[self.starts[n] as usize..self.starts[n + 1] as usize]
     }
 
     pub(crate) fn generation(&self, node: Node) -> u32 {
@@ -91,7 +95,7 @@ impl Graph {
         let mut stack = vec![descendant];
         seen[descendant as usize] = *search;
         while let Some(n) = stack.pop() {
-            for &p in &self.parents[n as usize] {
+            for &p in self.parents(n) {
                 if p == ancestor {
                     return true;
                 }
@@ -130,9 +134,10 @@ fn node(i: usize) -> Node {
 
 /// Generation numbers by an iterative depth-first search (histories are deeper than any
 /// thread's stack).
-fn generations(parents: &[Vec<Node>]) -> Vec<u32> {
-    let mut generation = vec![0u32; parents.len()];
-    for start in 0..parents.len() {
+fn generations(graph: &Graph) -> Vec<u32> {
+    let len = graph.len();
+    let mut generation = vec![0u32; len];
+    for start in 0..len {
         if generation[start] != 0 {
             continue;
         }
@@ -143,7 +148,8 @@ fn generations(parents: &[Vec<Node>]) -> Vec<u32> {
                 continue;
             }
             if expanded {
-                generation[i] = 1 + parents[i]
+                generation[i] = 1 + graph
+                    .parents(n)
                     .iter()
                     .map(|&p| generation[p as usize])
                     .max()
@@ -152,7 +158,8 @@ fn generations(parents: &[Vec<Node>]) -> Vec<u32> {
             }
             stack.push((n, true));
             stack.extend(
-                parents[i]
+                graph
+                    .parents(n)
                     .iter()
                     .filter(|&&p| generation[p as usize] == 0)
                     .map(|&p| (p, false)),

@@ -400,35 +400,40 @@ fn decode(bytes: &[u8]) -> Option<Index> {
     let mut r = Reader(body);
     let tip = r.id()?;
     let paths = (0..r.u32()?).map(|_| r.str()).collect::<Option<Vec<_>>>()?;
-    let count = r.u32()?;
-    // A parent is a position in the index, or (past a shallow boundary) an id.
+    // A parent is a position in the index, or (past a shallow boundary) an id; read into
+    // one list first, as a parent's position may come after its child.
     type Parent = Result<usize, ObjectId>;
-    let mut raw: Vec<(ObjectId, i64, Vec<Parent>)> = Vec::new();
+    let count = r.u32()?;
+    // A commit takes at least 33 bytes: a count the file cannot hold reserves nothing.
+    let reserve = count.min(body.len() / 33);
+    let mut heads: Vec<(ObjectId, i64, usize, usize)> = Vec::with_capacity(reserve);
+    let mut tokens: Vec<Parent> = Vec::with_capacity(reserve + reserve / 8);
     for _ in 0..count {
         let id = r.id()??;
         let time = i64::from_le_bytes(r.take(8)?.try_into().ok()?);
-        let parents = (0..r.u32()?)
-            .map(|_| match r.take(1)?[0] {
-                0 => Some(Ok(r.u32()?)),
-                _ => Some(Err(r.id()??)),
-            })
-            .collect::<Option<Vec<_>>>()?;
-        raw.push((id, time, parents));
+        let start = tokens.len();
+        for _ in 0..r.u32()? {
+            tokens.push(match r.take(1)?[0] {
+                0 => Ok(r.u32()?),
+                _ => Err(r.id()??),
+            });
+        }
+        heads.push((id, time, start, tokens.len()));
     }
-    let ids: Vec<ObjectId> = raw.iter().map(|c| c.0).collect();
-    let commits = raw
-        .into_iter()
-        .map(|(id, time, parents)| {
-            let parents = parents
-                .into_iter()
+    let commits = heads
+        .iter()
+        .map(|&(id, time, start, end)| {
+            let parents = tokens[start..end]
+                .iter()
                 .map(|p| match p {
-                    Ok(i) => ids.get(i).copied(),
-                    Err(id) => Some(id),
+                    Ok(i) => heads.get(*i).map(|h| h.0),
+                    Err(id) => Some(*id),
                 })
                 .collect::<Option<Vec<_>>>()?;
             Some(WalkedCommit { id, time, parents })
         })
         .collect::<Option<Vec<_>>>()?;
+    let ids_len = heads.len();
     let changes = (0..r.u32()?)
         .map(|_| {
             let node = u32::try_from(r.u32()?).ok()?;
@@ -448,7 +453,7 @@ fn decode(bytes: &[u8]) -> Option<Index> {
                 offset: u32::try_from(r.u32()?).ok()?,
                 len: u32::try_from(r.u32()?).ok()?,
             };
-            ((node as usize) < ids.len() && (path as usize) < paths.len()).then_some(change)
+            ((node as usize) < ids_len && (path as usize) < paths.len()).then_some(change)
         })
         .collect::<Option<Vec<_>>>()?;
     r.0.is_empty().then_some(Index {
