@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use guardrails_promotion::{Audit, Lineage, PinChange, Scope, Staged};
+use guardrails_promotion::{Audit, Lineage, PinChange, Scope, Staged, date, short};
 use guardrails_report::{Diagnostic, Format, escape_terminal, markdown_code, markdown_text};
 use serde::Serialize;
 
@@ -108,7 +108,7 @@ fn table(audit: &Audit, lanes: &[&str]) -> String {
             .iter()
             .map(|c| {
                 [
-                    finding_date(c.time),
+                    date(c.time),
                     short(&c.commit),
                     format!("{}:{}", c.path, c.line),
                     pinned(&c.value.tag, c.value.digest.as_deref()),
@@ -172,7 +172,7 @@ fn lineage_text(change: &PinChange) -> String {
         }) => format!(
             "staged: {from} pinned {tag} in {} ({})",
             short(commit),
-            finding_date(*time)
+            date(*time)
         ),
         Lineage::Rollback { commit, .. } => {
             format!("rollback to the artifact deployed from {}", short(commit))
@@ -302,13 +302,13 @@ fn evidence(audit: &Audit, what: &str) -> String {
                 artifact(change.previous_artifact.as_deref()),
                 artifact(change.artifact.as_deref()),
                 code(&short(&change.commit)),
-                finding_date(change.time)
+                date(change.time)
             ),
             None => format!(
                 "new pin {new}<br>artifact {}<br>in {}, {}",
                 artifact(change.artifact.as_deref()),
                 code(&short(&change.commit)),
-                finding_date(change.time)
+                date(change.time)
             ),
         };
         let lineage = match &change.lineage {
@@ -322,7 +322,7 @@ fn evidence(audit: &Audit, what: &str) -> String {
                 cell(from),
                 code(tag),
                 code(&short(commit)),
-                finding_date(*time)
+                date(*time)
             ),
             Lineage::Unstaged { from } => format!("**not staged**: {} never pinned it", cell(from)),
             Lineage::NotPromoted => "a build: no promotion ends in this lane".to_owned(),
@@ -352,16 +352,6 @@ fn evidence(audit: &Audit, what: &str) -> String {
     }
     out.push('\n');
     out
-}
-
-fn short(id: &gix::ObjectId) -> String {
-    id.to_hex_with_len(7).to_string()
-}
-
-fn finding_date(seconds: i64) -> String {
-    gix::date::Time::new(seconds, 0)
-        .format(gix::date::time::format::SHORT)
-        .unwrap_or_else(|_| seconds.to_string())
 }
 
 fn iso_date(seconds: i64) -> String {

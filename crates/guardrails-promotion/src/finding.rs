@@ -84,12 +84,12 @@ pub(crate) fn diagnostic(facts: &Facts<'_>) -> Diagnostic {
 }
 
 /// A commit as people cite it.
-pub(crate) fn short(id: &ObjectId) -> String {
+pub fn short(id: &ObjectId) -> String {
     id.to_hex_with_len(7).to_string()
 }
 
 /// A commit time as a day (`2026-12-08`).
-pub(crate) fn date(seconds: i64) -> String {
+pub fn date(seconds: i64) -> String {
     gix::date::Time::new(seconds, 0)
         .format(gix::date::time::format::SHORT)
         .unwrap_or_else(|_| seconds.to_string())

@@ -46,7 +46,8 @@ pub(crate) struct Index {
     pub truncated: bool,
 }
 
-/// Where the index of a repository is kept: `None` keeps none (`--no-cache`).
+/// The index of `paths` at `tip`: read from `cache` (a directory; `None` keeps none, as
+/// with `--no-cache`), brought up to `tip` or built, and written back.
 pub(crate) fn load_or_build(
     repo: &gix::Repository,
     cache: Option<&Path>,

@@ -24,6 +24,7 @@ use std::str::FromStr;
 
 pub use artifact::{Artifact, Identity, InvalidIdentity};
 pub use audit::{Audit, Lineage, PinChange, PinValue, Staged, audit};
+pub use finding::{date, short};
 pub use guardrails_git::file_history::FileHistoryError;
 pub use lineage::check;
 
